@@ -1,0 +1,20 @@
+// Copies the node and credential icons next to the compiled classes, where n8n looks for them.
+const path = require('path');
+const { task, src, dest } = require('gulp');
+
+task('build:icons', copyIcons);
+
+function copyIcons() {
+  const nodeIcons = src(path.resolve('nodes', '**', '*.{png,svg}'), { encoding: false }).pipe(dest(path.resolve('dist', 'nodes')));
+  const nodeCodex = src(path.resolve('nodes', '**', '*.node.json')).pipe(dest(path.resolve('dist', 'nodes')));
+  nodeCodex.on('end', () => undefined);
+  return Promise.all([
+    streamDone(nodeIcons),
+    streamDone(nodeCodex),
+    streamDone(src(path.resolve('credentials', '**', '*.{png,svg}'), { encoding: false }).pipe(dest(path.resolve('dist', 'credentials')))),
+  ]);
+}
+
+function streamDone(stream) {
+  return new Promise((resolve, reject) => stream.on('finish', resolve).on('error', reject));
+}

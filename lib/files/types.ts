@@ -1,0 +1,19 @@
+/** The outcome of one asset in Write Metadata (and the command line). */
+
+export type WriteStatus = 'written' | 'unchanged' | 'skipped' | 'failed';
+
+export interface FieldChange {
+  field: string; // human-readable field, e.g. "Rating", "Keywords", "Face regions"
+  before: unknown;
+  after: unknown;
+}
+
+export interface AssetWriteResult {
+  assetId: string;
+  file: string | null; // the local file (or sidecar) we wrote or would write
+  status: WriteStatus;
+  reason?: string; // for skipped and failed: what happened and what to do
+  changes: FieldChange[];
+  dryRun: boolean;
+  verified?: boolean; // true when tags read back and the image data hash is unchanged
+}

@@ -1,0 +1,68 @@
+/**
+ * The shapes the core works with. They are a normalized subset of Immich's DTOs (v2.x and v3.x):
+ * the client converts server responses into these, so nothing downstream cares which version answered.
+ */
+
+export type ImmichAssetType = 'IMAGE' | 'VIDEO' | 'AUDIO' | 'OTHER';
+
+export interface ImmichExif {
+  dateTimeOriginal: string | null; // ISO instant (UTC) as Immich stores it
+  timeZone: string | null; // e.g. "UTC+9", "America/Chicago"; null when Immich does not know
+  description: string | null;
+  rating: number | null;
+  latitude: number | null;
+  longitude: number | null;
+  orientation: string | null; // EXIF Orientation as Immich reports it ("1".."8")
+  exifImageWidth: number | null;
+  exifImageHeight: number | null;
+}
+
+export interface ImmichAssetSummary {
+  id: string;
+  type: ImmichAssetType;
+  originalPath: string;
+  originalFileName: string;
+  libraryId: string | null; // set for external-library assets, null for uploads
+  updatedAt: string;
+  fileCreatedAt: string;
+  localDateTime: string; // local wall-clock time written as if it were UTC (Immich convention)
+  isFavorite: boolean;
+  isTrashed: boolean;
+  visibility: string;
+  isEdited: boolean;
+  width: number | null;
+  height: number | null;
+  exif: ImmichExif | null; // present when the search asked withExif, or after Get Asset Details
+  people: ImmichPerson[] | null; // present when the search asked withPeople, or after Get Asset Details
+}
+
+export interface ImmichPerson {
+  id: string;
+  name: string;
+  isHidden: boolean;
+  updatedAt: string | null;
+}
+
+/** A face box in the displayed (EXIF-rotated, edited when isEdited) frame of imageWidth × imageHeight. */
+export interface ImmichFace {
+  id: string;
+  personId: string | null;
+  personName: string | null; // null for unassigned faces or unnamed people
+  personHidden: boolean;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  imageWidth: number;
+  imageHeight: number;
+  sourceType: 'machine-learning' | 'exif' | 'manual' | string;
+}
+
+export interface ImmichAssetDetails extends ImmichAssetSummary {
+  exif: ImmichExif;
+  people: ImmichPerson[];
+  faces: ImmichFace[];
+  tags: string[]; // full tag values, hierarchy separated by "/" (Immich's TagResponseDto.value)
+  albums: string[]; // album names
+  serverMajor: number;
+}
