@@ -6,6 +6,7 @@ export interface FieldChange {
   field: string; // human-readable field, e.g. "Rating", "Keywords", "Face regions"
   before: unknown;
   after: unknown;
+  file?: string; // set when an asset's result covers more than one file (original + sidecar)
 }
 
 export interface AssetWriteResult {
@@ -16,4 +17,5 @@ export interface AssetWriteResult {
   changes: FieldChange[];
   dryRun: boolean;
   verified?: boolean; // true when tags read back and the image data hash is unchanged
+  files?: string[]; // every file this result covers, when more than one (original + its sidecar)
 }

@@ -1,0 +1,81 @@
+/**
+ * Temporary copies live beside the file they replace (so the final rename is atomic, on the same
+ * file system) under a recognisable name, so that leftovers of a killed run can be found and removed.
+ */
+import { randomBytes } from 'crypto';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+
+const TEMP_MARK = '.immich-sync-tmp-';
+/** A temp file whose writer process is gone, or that is this old, is a leftover. */
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * `.photo.jpg.immich-sync-tmp-<pid>-<random>.jpg`: hidden, tagged with the writing process, and
+ * ending in the original extension because ExifTool picks the output format from it.
+ */
+export function tempPathFor(file: string): string {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const ext = path.extname(file);
+  return path.join(dir, `.${base}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}${ext}`);
+}
+
+export function isTempFileOf(file: string, candidateName: string): boolean {
+  return parseTempName(path.basename(file), candidateName) !== null;
+}
+
+function parseTempName(base: string, candidateName: string): { pid: number } | null {
+  const prefix = `.${base}${TEMP_MARK}`;
+  if (!candidateName.startsWith(prefix)) return null;
+  const match = /^(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(candidateName.slice(prefix.length));
+  return match ? { pid: Number(match[1]) } : null;
+}
+
+/** Removes leftovers for `file` from earlier, killed runs. Returns the removed paths. */
+export async function removeStaleTempFiles(file: string): Promise<string[]> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const parsed = parseTempName(base, name);
+    if (!parsed) continue;
+    const full = path.join(dir, name);
+    try {
+      const st = await fs.lstat(full);
+      if (!st.isFile()) continue;
+      const old = Date.now() - st.mtimeMs > STALE_AFTER_MS;
+      if (!old && isProcessAlive(parsed.pid)) continue; // another run may be writing it right now
+      await fs.unlink(full);
+      removed.push(full);
+    } catch {
+      // Gone already, or not ours to remove: either way nothing to do.
+    }
+  }
+  return removed;
+}
+
+export async function removeQuietly(file: string): Promise<void> {
+  try {
+    await fs.unlink(file);
+  } catch {
+    // Already gone.
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  // Our own temp files belong to writes in flight (they are removed in a finally).
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Writes one file (an original or an XMP sidecar) so that it ends either fully written and verified,
+ * or byte-identical to what it was. The original is never modified in place: ExifTool writes a
+ * temporary copy beside it (`-o`), the copy is read back and checked, and only then renamed over
+ * the original in one atomic step.
+ */
+import type { ExifTool, WriteTags } from 'exiftool-vendored';
+import { promises as fs, constants as fsConstants } from 'fs';
+import * as path from 'path';
+
+import type { TargetKind } from '../metadata/capabilities';
+import { diffAgainstFile, tagsToRead } from '../metadata/diff';
+import type { MetadataPlan } from '../metadata/types';
+import { readIntegrity, readSelectedTags, tagValuesOnly, type RawTags } from './readTags';
+import { removeQuietly, removeStaleTempFiles, tempPathFor } from './tempFiles';
+import type { AssetWriteResult, FieldChange } from './types';
+
+export interface WriteFileOptions {
+  assetId: string;
+  target: TargetKind;
+  dryRun: boolean;
+  /** Keep the file's modification time (ExifTool `-P`). */
+  keepModifyTime: boolean;
+  /** Keep the untouched original as `<file>_original` (only the first one: it is the true original). */
+  backup: boolean;
+  /**
+   * For a sidecar: the photo or video it belongs to. Immich reads each tag from the sidecar when
+   * present there and from the media file otherwise, so that merged view is what we compare with.
+   */
+  mediaFile?: string;
+}
+
+/** Warnings ExifTool prints while repairing harmless mistakes; the read-back check still applies. */
+const EXPECTED_WRITE_WARNINGS: RegExp[] = [/Fixed incorrect URI for xmlns/i];
+
+class ItemFailure extends Error {}
+
+export async function writeAssetFile(
+  exiftool: ExifTool,
+  file: string,
+  plan: MetadataPlan,
+  options: WriteFileOptions,
+): Promise<AssetWriteResult> {
+  const result = (status: AssetWriteResult['status'], extra: Partial<AssetWriteResult> = {}): AssetWriteResult => ({
+    assetId: options.assetId,
+    file,
+    status,
+    changes: [],
+    dryRun: options.dryRun,
+    ...extra,
+  });
+  try {
+    const existing = await inspectFile(file, options);
+    if (existing.kind === 'skip') return result('skipped', { reason: existing.reason });
+
+    const tagNames = tagsToRead(plan, options.target);
+    const current = await readCurrent(exiftool, file, existing.exists, tagNames, options);
+    const { changes, writeTags } = diffAgainstFile(plan, current, options.target);
+    if (changes.length === 0) return result('unchanged');
+    if (options.dryRun) {
+      return result('written', {
+        changes,
+        verified: false,
+        reason: `Dry run: ${changes.length} field(s) would change in ${file}; nothing was written.`,
+      });
+    }
+    await writeVerifiedReplacement(exiftool, file, existing.exists, plan, writeTags as WriteTags, tagNames, options);
+    return result('written', { changes, verified: true });
+  } catch (error) {
+    return result('failed', { reason: failureReason(options.assetId, file, error) });
+  }
+}
+
+type Inspection = { kind: 'ok'; exists: boolean } | { kind: 'skip'; reason: string };
+
+/** Problems we can name before ExifTool sees the file. */
+async function inspectFile(file: string, options: WriteFileOptions): Promise<Inspection> {
+  const who = `Asset ${options.assetId}`;
+  let stat;
+  try {
+    stat = await fs.stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && options.target === 'sidecar' && options.mediaFile) {
+      await assertWritableFolder(file, who);
+      return { kind: 'ok', exists: false }; // a new sidecar
+    }
+    if (code === 'ENOENT') {
+      return {
+        kind: 'skip',
+        reason: `${who}: file not found: ${file}. Check Library Path and Path Mapping (is the library mounted there?).`,
+      };
+    }
+    throw new ItemFailure(`${who}: cannot access ${file} (${code ?? String(error)}); check the mount and permissions.`);
+  }
+  if (!stat.isFile()) throw new ItemFailure(`${who}: ${file} is not a regular file; check Path Mapping.`);
+  if (stat.size === 0) {
+    throw new ItemFailure(`${who}: ${file} is empty (0 bytes), probably an interrupted copy; restore it from Immich or a backup. Nothing was written.`);
+  }
+  // The read-only bit is the owner's "do not modify", and root would otherwise ignore it.
+  if ((stat.mode & 0o222) === 0) {
+    throw new ItemFailure(
+      `${who}: ${file} is read-only; make it writable (chmod u+w) or use Target "Sidecar" to leave it alone. Nothing was written.`,
+    );
+  }
+  await assertWritableFolder(file, who);
+  return { kind: 'ok', exists: true };
+}
+
+async function assertWritableFolder(file: string, who: string): Promise<void> {
+  const dir = path.dirname(file);
+  try {
+    await fs.access(dir, fsConstants.W_OK | fsConstants.X_OK);
+  } catch {
+    throw new ItemFailure(`${who}: the folder ${dir} is not writable (or missing); the temporary copy for a safe write cannot be created there. Fix the permissions or the volume mount.`);
+  }
+}
+
+async function readCurrent(
+  exiftool: ExifTool,
+  file: string,
+  exists: boolean,
+  tagNames: string[],
+  options: WriteFileOptions,
+): Promise<Record<string, unknown>> {
+  const fromFile = exists ? tagValuesOnly(await readOrFail(exiftool, file, tagNames)) : {};
+  if (options.target !== 'sidecar' || !options.mediaFile) return fromFile;
+  const fromMedia = tagValuesOnly(await readOrFail(exiftool, options.mediaFile, tagNames));
+  return { ...fromMedia, ...fromFile };
+}
+
+async function readOrFail(exiftool: ExifTool, file: string, tagNames: string[]): Promise<RawTags> {
+  const tags = await readSelectedTags(exiftool, file, tagNames);
+  if (tags.errors && tags.errors.length > 0) throw new ItemFailure(`ExifTool cannot read ${file}: ${tags.errors.join('; ')}`);
+  return tags;
+}
+
+async function writeVerifiedReplacement(
+  exiftool: ExifTool,
+  file: string,
+  exists: boolean,
+  plan: MetadataPlan,
+  writeTags: WriteTags,
+  tagNames: string[],
+  options: WriteFileOptions,
+): Promise<void> {
+  await removeStaleTempFiles(file);
+  const hashBefore = exists && options.target === 'embedded' ? await undamagedImageHash(exiftool, file) : undefined;
+  const temp = tempPathFor(file);
+  try {
+    const writeArgs = exists ? ['-o', temp] : [];
+    if (options.keepModifyTime) writeArgs.push('-P');
+    // A new sidecar is created by writing to a path that does not exist yet.
+    const outcome = await exiftool.write(exists ? file : temp, writeTags, { writeArgs });
+    const unexpected = (outcome.warnings ?? []).filter((w) => !EXPECTED_WRITE_WARNINGS.some((re) => re.test(w)));
+    if (unexpected.length > 0) throw new ItemFailure(`ExifTool reported a problem while writing: ${unexpected.join('; ')}`);
+
+    const reread = tagValuesOnly(await readOrFail(exiftool, temp, tagNames));
+    const baseline = options.target === 'sidecar' && options.mediaFile
+      ? { ...tagValuesOnly(await readOrFail(exiftool, options.mediaFile, tagNames)), ...reread }
+      : reread;
+    const left = diffAgainstFile(plan, baseline, options.target).changes;
+    if (left.length > 0) {
+      throw new ItemFailure(`verification failed: after writing, ExifTool reads back ${describe(left)}`);
+    }
+    if (hashBefore !== undefined) {
+      const hashAfter = (await readIntegrity(exiftool, temp)).imageHash;
+      if (hashAfter !== hashBefore) {
+        throw new ItemFailure(`verification failed: the image data changed while writing (hash ${hashBefore} → ${hashAfter})`);
+      }
+    }
+    await matchOriginalAttributes(file, temp, exists, options.keepModifyTime);
+    if (exists && options.backup) await keepFirstBackup(file);
+    await syncToDisk(temp);
+    await fs.rename(temp, file);
+  } finally {
+    await removeQuietly(temp);
+  }
+}
+
+/** A damaged file is refused: rewriting it would bless the damage and hide it from the user. */
+async function undamagedImageHash(exiftool: ExifTool, file: string): Promise<string | undefined> {
+  const report = await readIntegrity(exiftool, file);
+  if (report.errors.length > 0) throw new ItemFailure(`ExifTool cannot read it: ${report.errors.join('; ')}`);
+  if (report.damage.length > 0) throw new ItemFailure(`ExifTool reports the file is damaged: ${report.damage.join('; ')}`);
+  return report.imageHash;
+}
+
+/** The replacement must look like the original to everyone else: same mode, owner, and (if asked) times. */
+async function matchOriginalAttributes(file: string, temp: string, exists: boolean, keepModifyTime: boolean): Promise<void> {
+  if (!exists) return;
+  const st = await fs.stat(file);
+  await fs.chmod(temp, st.mode & 0o7777);
+  try {
+    await fs.chown(temp, st.uid, st.gid);
+  } catch {
+    // Only root may give a file away; otherwise the file is ours already.
+  }
+  if (keepModifyTime) await fs.utimes(temp, st.atime, st.mtime);
+}
+
+async function keepFirstBackup(file: string): Promise<void> {
+  try {
+    await fs.copyFile(file, `${file}_original`, fsConstants.COPYFILE_EXCL);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+async function syncToDisk(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function describe(changes: FieldChange[]): string {
+  return changes.map((c) => `${c.field}: ${JSON.stringify(c.before)} instead of ${JSON.stringify(c.after)}`).join('; ');
+}
+
+function failureReason(assetId: string, file: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.startsWith(`Asset ${assetId}:`)) return message;
+  let advice = 'The file was left unchanged.';
+  if (/looks more like|not a valid/i.test(message)) {
+    advice = 'The file extension does not match its content (or the file is damaged); rename or repair it. The file was left unchanged.';
+  } else if (/truncated|corrupt|format error|Terminator found|missing .* (marker|segment)|unexpected end/i.test(message)) {
+    advice = 'The file looks damaged or truncated; repair it (or restore it from Immich) and run again. The file was left unchanged.';
+  }
+  return `Asset ${assetId}: ${file}: ${message}. ${advice}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * One asset end to end: plan → map the path → choose the target file(s) → write and verify.
+ * Shared by the Write Metadata node, the command line and the run loop.
+ */
+import type { ExifTool } from 'exiftool-vendored';
+
+import { checkRealPathInside, mapAssetPath, type PathMapping } from '../files/pathMapping';
+import { resolveTargets, type TargetMode } from '../files/target';
+import type { AssetWriteResult } from '../files/types';
+import { writeAssetFile } from '../files/writer';
+import type { ImmichAssetDetails } from '../immich/types';
+import { buildMetadataPlan, type BuildOptions } from '../metadata/plan';
+import type { MetadataPlan } from '../metadata/types';
+
+export interface SyncContext {
+  exiftool: ExifTool;
+  /** Used when the asset does not carry a plan from Build Metadata Tags already. */
+  buildOptions?: Partial<BuildOptions>;
+  libraryPath: string;
+  mapping: PathMapping;
+  target: TargetMode;
+  dryRun: boolean;
+  keepModifyTime?: boolean;
+  backup?: boolean;
+}
+
+export async function syncAsset(
+  details: ImmichAssetDetails & { metadataPlan?: MetadataPlan },
+  ctx: SyncContext,
+): Promise<AssetWriteResult> {
+  const assetId = details.id;
+  const outcome = (status: AssetWriteResult['status'], reason: string, file: string | null = null): AssetWriteResult => ({
+    assetId,
+    file,
+    status,
+    reason,
+    changes: [],
+    dryRun: ctx.dryRun,
+  });
+
+  let plan: MetadataPlan;
+  try {
+    plan = details.metadataPlan ?? buildMetadataPlan(details, ctx.buildOptions);
+  } catch (error) {
+    return outcome('failed', `Asset ${assetId}: could not build the metadata plan: ${messageOf(error)}`);
+  }
+
+  const mapped = mapAssetPath(assetId, details.originalPath, ctx.libraryPath, ctx.mapping);
+  if (!mapped.ok) return outcome('failed', mapped.reason);
+  const real = await checkRealPathInside(assetId, ctx.libraryPath, mapped.path);
+  if (!real.ok) return outcome('failed', real.reason, mapped.path);
+
+  const decision = await resolveTargets(details, mapped.path, ctx.target);
+  if (!decision.ok) return outcome('skipped', decision.reason, mapped.path);
+
+  const results: AssetWriteResult[] = [];
+  for (const target of decision.targets) {
+    const inside = await checkRealPathInside(assetId, ctx.libraryPath, target.file);
+    if (!inside.ok) {
+      results.push(outcome('failed', inside.reason, target.file));
+      continue;
+    }
+    results.push(
+      await writeAssetFile(ctx.exiftool, target.file, plan, {
+        assetId,
+        target: target.kind,
+        dryRun: ctx.dryRun,
+        keepModifyTime: ctx.keepModifyTime ?? false,
+        backup: ctx.backup ?? false,
+        mediaFile: target.kind === 'sidecar' ? mapped.path : undefined,
+      }),
+    );
+  }
+  return combine(results);
+}
+
+const STATUS_WEIGHT: Record<AssetWriteResult['status'], number> = { failed: 3, written: 2, skipped: 1, unchanged: 0 };
+
+/** An original plus its sidecar report as one asset: the worst status wins, changes name their file. */
+export function combine(results: AssetWriteResult[]): AssetWriteResult {
+  if (results.length === 1) return results[0];
+  const status = results.reduce((worst, r) => (STATUS_WEIGHT[r.status] > STATUS_WEIGHT[worst] ? r.status : worst), results[0].status);
+  const reasons = results.map((r) => r.reason).filter((r): r is string => !!r);
+  const written = results.filter((r) => r.status === 'written');
+  return {
+    assetId: results[0].assetId,
+    file: results[0].file,
+    files: results.map((r) => r.file).filter((f): f is string => f !== null),
+    status,
+    ...(reasons.length > 0 ? { reason: reasons.join(' ') } : {}),
+    changes: results.flatMap((r) => r.changes.map((c) => ({ ...c, file: r.file ?? undefined }))),
+    dryRun: results[0].dryRun,
+    ...(written.length > 0 ? { verified: written.every((r) => r.verified === true) } : {}),
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
