@@ -1,0 +1,115 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { canExifToolWriteInPlace, effectiveMode, resolveTargets, sidecarCandidates } from '../../lib/files/target';
+import { isTempFileOf, removeStaleTempFiles, tempPathFor } from '../../lib/files/tempFiles';
+
+describe('target selection', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'files-target-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const external = { id: 'ext', libraryId: 'lib-1' };
+  const upload = { id: 'up', libraryId: null };
+
+  it('names sidecars the way Immich looks for them', () => {
+    expect(sidecarCandidates('/l/2024/IMG_1.JPG')).toEqual(['/l/2024/IMG_1.JPG.xmp', '/l/2024/IMG_1.xmp']);
+  });
+
+  it('auto: originals for external libraries, sidecars for uploads (checksum)', () => {
+    expect(effectiveMode('auto', 'lib-1')).toBe('original');
+    expect(effectiveMode('auto', null)).toBe('sidecar');
+    expect(effectiveMode('original', null)).toBe('original');
+  });
+
+  it('original without a sidecar: only the file', async () => {
+    const file = path.join(dir, 'a.jpg');
+    await fs.writeFile(file, 'x');
+    expect(await resolveTargets(external, file, 'original')).toEqual({ ok: true, targets: [{ kind: 'embedded', file, exists: true }] });
+  });
+
+  it('original with an existing sidecar: the sidecar is updated too (Immich reads it first)', async () => {
+    const file = path.join(dir, 'a.jpg');
+    await fs.writeFile(file, 'x');
+    await fs.writeFile(path.join(dir, 'a.xmp'), '<x/>');
+    const decision = await resolveTargets(external, file, 'original');
+    expect(decision).toEqual({
+      ok: true,
+      targets: [
+        { kind: 'embedded', file, exists: true },
+        { kind: 'sidecar', file: path.join(dir, 'a.xmp'), exists: true },
+      ],
+    });
+  });
+
+  it('sidecar: prefers photo.jpg.xmp, then photo.xmp, else creates photo.jpg.xmp', async () => {
+    const file = path.join(dir, 'a.jpg');
+    await fs.writeFile(file, 'x');
+    expect(await resolveTargets(upload, file, 'auto')).toEqual({
+      ok: true,
+      targets: [{ kind: 'sidecar', file: `${file}.xmp`, exists: false }],
+    });
+    await fs.writeFile(path.join(dir, 'a.xmp'), '<x/>');
+    expect((await resolveTargets(upload, file, 'sidecar')) as unknown).toEqual({
+      ok: true,
+      targets: [{ kind: 'sidecar', file: path.join(dir, 'a.xmp'), exists: true }],
+    });
+    await fs.writeFile(`${file}.xmp`, '<x/>');
+    expect(await resolveTargets(upload, file, 'sidecar')).toEqual({
+      ok: true,
+      targets: [{ kind: 'sidecar', file: `${file}.xmp`, exists: true }],
+    });
+  });
+
+  it('a format ExifTool cannot write: skipped with a reason under "original", a sidecar under "auto"', async () => {
+    const file = path.join(dir, 'clip.mkv');
+    await fs.writeFile(file, 'x');
+    expect(canExifToolWriteInPlace(file)).toBe(false);
+    expect(canExifToolWriteInPlace('/x/a.HEIC')).toBe(true);
+    const refused = await resolveTargets(external, file, 'original');
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.reason).toMatch(/ext.*cannot write \.mkv.*Sidecar/);
+    expect(await resolveTargets(external, file, 'auto')).toEqual({
+      ok: true,
+      targets: [{ kind: 'sidecar', file: `${file}.xmp`, exists: false }],
+    });
+  });
+});
+
+describe('temporary files', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'files-temp-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('temp names are hidden, beside the file, keep the extension and are recognisable', () => {
+    const file = path.join(dir, 'IMG 1.jpg');
+    const temp = tempPathFor(file);
+    expect(path.dirname(temp)).toBe(dir);
+    expect(path.basename(temp).startsWith('.IMG 1.jpg.')).toBe(true);
+    expect(path.extname(temp)).toBe('.jpg');
+    expect(isTempFileOf(file, path.basename(temp))).toBe(true);
+    expect(isTempFileOf(path.join(dir, 'IMG 2.jpg'), path.basename(temp))).toBe(false);
+    expect(tempPathFor(file)).not.toBe(temp);
+  });
+
+  it('removes leftovers of a dead process, keeps those of a live one and unrelated files', async () => {
+    const file = path.join(dir, 'a.jpg');
+    await fs.writeFile(file, 'x');
+    // pid 2^22+1 is above Linux's pid_max ceiling: no such process can exist.
+    const dead = path.join(dir, `.a.jpg.immich-sync-tmp-${2 ** 22 + 1}-abcdef.jpg`);
+    const live = path.join(dir, `.a.jpg.immich-sync-tmp-${process.pid}-abcdef.jpg`);
+    const unrelated = path.join(dir, '.a.jpg.something-else.jpg');
+    for (const p of [dead, live, unrelated]) await fs.writeFile(p, 'y');
+    expect(await removeStaleTempFiles(file)).toEqual([dead]);
+    expect((await fs.readdir(dir)).sort()).toEqual(['.a.jpg.immich-sync-tmp-' + process.pid + '-abcdef.jpg', '.a.jpg.something-else.jpg', 'a.jpg'].sort());
+  });
+});
