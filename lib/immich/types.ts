@@ -66,3 +66,45 @@ export interface ImmichAssetDetails extends ImmichAssetSummary {
   albums: string[]; // album names
   serverMajor: number;
 }
+
+/* ---- added by the Immich client (lib/immich/client.ts) ---- */
+
+export type ImmichVisibility = 'archive' | 'timeline' | 'hidden' | 'locked';
+
+export interface ImmichServerVersion {
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+/** What a user can filter a search by (maps onto Immich's MetadataSearchDto). Dates are ISO strings. */
+export interface ImmichSearchFilters {
+  type?: ImmichAssetType;
+  updatedAfter?: string; // inclusive (Immich compares >=)
+  updatedBefore?: string;
+  takenAfter?: string;
+  takenBefore?: string;
+  albumIds?: string[];
+  personIds?: string[];
+  tagIds?: string[];
+  isFavorite?: boolean;
+  visibility?: ImmichVisibility;
+  /** Trashed assets are excluded unless this is true. */
+  includeTrashed?: boolean;
+  /** Ask for EXIF in the search result. Immich inner-joins EXIF: assets not yet extracted are left out. */
+  withExif?: boolean;
+  withPeople?: boolean;
+  order?: 'asc' | 'desc';
+}
+
+/**
+ * asset id → names (albums) or values (tags), built without a request per asset. Plain JSON so that
+ * lib/sync can keep it in workflow static data with a TTL.
+ */
+export interface ImmichMembershipMap {
+  kind: 'albums' | 'tags';
+  builtAt: string; // ISO instant
+  /** How many albums/tags were read to build it. */
+  sourceCount: number;
+  byAsset: Record<string, string[]>;
+}

@@ -1,0 +1,263 @@
+/**
+ * Framework-free Immich client. Every method notes how many HTTP requests it costs, because the
+ * package must stay cheap on libraries with 100,000+ assets.
+ */
+import { settleWithConcurrency, type Settled } from './concurrency';
+import {
+  facesFromV2,
+  facesFromV3,
+  toExif,
+  toPerson,
+  toSummary,
+  type AlbumDto,
+  type AssetDto,
+  type FaceDto,
+  type PeopleResponseDto,
+  type SearchResponseDto,
+  type TagDto,
+} from './dto';
+import { ImmichApiError } from './errors';
+import type { ImmichTransport } from './transport';
+import type {
+  ImmichAssetDetails,
+  ImmichAssetSummary,
+  ImmichMembershipMap,
+  ImmichPerson,
+  ImmichSearchFilters,
+  ImmichServerVersion,
+} from './types';
+
+export const MAX_PAGE_SIZE = 1000;
+
+export interface ImmichClientOptions {
+  /** Assets per search page (1–1000). */
+  pageSize?: number;
+  /** Parallel requests in getManyAssetDetails. */
+  concurrency?: number;
+}
+
+export interface AssetDetailsOptions {
+  /** Album membership to use; when absent the client builds it once and reuses it. */
+  albums?: ImmichMembershipMap;
+}
+
+export class ImmichClient {
+  private versionPromise: Promise<ImmichServerVersion> | null = null;
+  private albumsPromise: Promise<ImmichMembershipMap> | null = null;
+  readonly pageSize: number;
+  readonly concurrency: number;
+
+  constructor(
+    private readonly transport: ImmichTransport,
+    options: ImmichClientOptions = {},
+  ) {
+    this.pageSize = clampInt(options.pageSize ?? 250, 1, MAX_PAGE_SIZE);
+    this.concurrency = clampInt(options.concurrency ?? 4, 1, 32);
+  }
+
+  /** Cost: 1 request on first call (GET /server/version), 0 afterwards. */
+  serverVersion(): Promise<ImmichServerVersion> {
+    if (!this.versionPromise) {
+      this.versionPromise = this.transport.request<ImmichServerVersion>('GET', '/server/version').then((v) => ({ major: v.major, minor: v.minor, patch: v.patch }));
+      this.versionPromise.catch(() => (this.versionPromise = null));
+    }
+    return this.versionPromise;
+  }
+
+  /**
+   * Yields the matching assets page by page (sorted by fileCreatedAt). Cost: 1 request per page;
+   * the next page is only requested when the consumer asks for it, so at most one is in flight.
+   * Stop early with `break` (e.g. for a limit).
+   */
+  async *searchAssets(filters: ImmichSearchFilters = {}, pageSize = this.pageSize): AsyncGenerator<ImmichAssetSummary[]> {
+    const size = clampInt(pageSize, 1, MAX_PAGE_SIZE);
+    const base = searchBody(filters);
+    const seen = new Set<string>();
+    let page = 1;
+    for (;;) {
+      const response = await this.transport.request<SearchResponseDto>('POST', '/search/metadata', { body: { ...base, page, size } });
+      const items = response?.assets?.items;
+      if (!Array.isArray(items)) throw malformed('POST', '/search/metadata', 'assets.items is missing');
+      // offset paging can repeat an asset when the library changes between pages: emit each once
+      const fresh = items.filter((item) => !seen.has(item.id));
+      fresh.forEach((item) => seen.add(item.id));
+      if (fresh.length) yield fresh.map(toSummary);
+      const next = response.assets.nextPage;
+      if (next === null || next === undefined || next === '') return;
+      const nextPage = Number(next);
+      if (!Number.isInteger(nextPage) || nextPage <= page || fresh.length === 0) {
+        throw new ImmichApiError({
+          kind: 'malformed-response',
+          method: 'POST',
+          path: '/search/metadata',
+          message: `Immich's search paging does not advance (page ${page} → nextPage "${next}", ${fresh.length} new assets). Stopping instead of looping forever; check the Immich server version and logs.`,
+        });
+      }
+      page = nextPage;
+    }
+  }
+
+  /** Collects searchAssets into one array, stopping at `limit`. Cost: ceil(min(total, limit) / pageSize) requests. */
+  async collectAssets(filters: ImmichSearchFilters = {}, limit = Infinity): Promise<ImmichAssetSummary[]> {
+    const out: ImmichAssetSummary[] = [];
+    const pageSize = Number.isFinite(limit) ? Math.min(this.pageSize, Math.max(1, limit)) : this.pageSize;
+    for await (const page of this.searchAssets(filters, pageSize)) {
+      for (const asset of page) {
+        if (out.length >= limit) return out;
+        out.push(asset);
+      }
+      if (out.length >= limit) return out;
+    }
+    return out;
+  }
+
+  /**
+   * Everything Immich knows about one asset. Cost: v3 → 2 requests (GET /assets/{id}, GET /faces);
+   * v1/v2 → 1 request (faces are nested in the asset); plus, once per client, the version and the
+   * album membership map (see albumMembership) unless `options.albums` is given.
+   */
+  async getAssetDetails(assetId: string, options: AssetDetailsOptions = {}): Promise<ImmichAssetDetails> {
+    const id = String(assetId ?? '').trim();
+    if (!UUID.test(id)) throw new Error(`"${id}" is not an Immich asset id (a UUID such as 8d2c5f0e-…): check the asset id parameter.`);
+    const [version, albums] = await Promise.all([this.serverVersion(), options.albums ? Promise.resolve(options.albums) : this.cachedAlbumMembership()]);
+    const dto = await this.transport.request<AssetDto>('GET', `/assets/${id}`);
+    if (!dto || typeof dto !== 'object' || dto.id !== id) throw malformed('GET', `/assets/${id}`, 'the answer is not the requested asset');
+    const faces = version.major >= 3 ? facesFromV3(await this.transport.request<FaceDto[]>('GET', '/faces', { query: { id } })) : facesFromV2(dto);
+    const summary = toSummary(dto);
+    return {
+      ...summary,
+      exif: toExif(dto.exifInfo),
+      people: peopleOf(dto, faces),
+      faces,
+      tags: (dto.tags ?? []).map((tag) => tag.value).sort(),
+      albums: albums.byAsset[id] ?? [],
+      serverMajor: version.major,
+    };
+  }
+
+  /**
+   * Details for many assets with bounded concurrency; one failure does not stop the rest.
+   * Cost: getAssetDetails × ids.length, with the album map built once.
+   */
+  async getManyAssetDetails(ids: readonly string[], options: AssetDetailsOptions = {}): Promise<Settled<ImmichAssetDetails>[]> {
+    const albums = options.albums ?? (await this.cachedAlbumMembership());
+    return settleWithConcurrency(ids, this.concurrency, (id) => this.getAssetDetails(id, { albums }));
+  }
+
+  /** All people including hidden ones. Cost: 1 request per 1000 people (GET /people, paged). */
+  async listPeople(): Promise<ImmichPerson[]> {
+    const people: ImmichPerson[] = [];
+    for (let page = 1; ; page++) {
+      const response = await this.transport.request<PeopleResponseDto>('GET', '/people', { query: { page, size: MAX_PAGE_SIZE, withHidden: true } });
+      const batch = response?.people ?? [];
+      people.push(...batch.map(toPerson));
+      const more = response.hasNextPage ?? batch.length === MAX_PAGE_SIZE;
+      if (!more || batch.length === 0) return people;
+    }
+  }
+
+  /**
+   * asset id → album names. v3 album responses carry no assets, so: GET /albums (1 request) plus a
+   * paged search per album (ceil(assetCount / 1000) requests each, at least 1). The cost grows with
+   * the number of albums, not with the number of assets.
+   */
+  async albumMembership(): Promise<ImmichMembershipMap> {
+    const albums = await this.transport.request<AlbumDto[]>('GET', '/albums');
+    const byAsset: Record<string, string[]> = {};
+    for (const album of albums) {
+      for await (const page of this.searchAssets({ albumIds: [album.id], order: 'asc' }, MAX_PAGE_SIZE)) {
+        for (const asset of page) addMember(byAsset, asset.id, album.albumName);
+      }
+    }
+    return { kind: 'albums', builtAt: new Date().toISOString(), sourceCount: albums.length, byAsset: sortMembers(byAsset) };
+  }
+
+  /**
+   * asset id → tag values. GET /tags (1 request) plus a paged search per tag. Immich's tag search also
+   * matches descendants, so a parent tag is only kept for an asset when no child tag of it is
+   * (the exact list for one asset is in getAssetDetails().tags).
+   */
+  async tagMembership(): Promise<ImmichMembershipMap> {
+    const tags = await this.transport.request<TagDto[]>('GET', '/tags');
+    const byAsset: Record<string, string[]> = {};
+    for (const tag of tags) {
+      for await (const page of this.searchAssets({ tagIds: [tag.id], order: 'asc' }, MAX_PAGE_SIZE)) {
+        for (const asset of page) addMember(byAsset, asset.id, tag.value);
+      }
+    }
+    for (const [assetId, values] of Object.entries(byAsset)) {
+      byAsset[assetId] = values.filter((value) => !values.some((other) => other.startsWith(`${value}/`)));
+    }
+    return { kind: 'tags', builtAt: new Date().toISOString(), sourceCount: tags.length, byAsset: sortMembers(byAsset) };
+  }
+
+  /** albumMembership, built at most once per client instance (i.e. once per node execution). */
+  cachedAlbumMembership(): Promise<ImmichMembershipMap> {
+    if (!this.albumsPromise) {
+      this.albumsPromise = this.albumMembership();
+      this.albumsPromise.catch(() => (this.albumsPromise = null));
+    }
+    return this.albumsPromise;
+  }
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** Maps our filters onto MetadataSearchDto (without page/size). */
+export function searchBody(filters: ImmichSearchFilters): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    order: filters.order ?? 'asc',
+    withDeleted: filters.includeTrashed === true,
+  };
+  if (filters.type) body.type = filters.type;
+  for (const key of ['updatedAfter', 'updatedBefore', 'takenAfter', 'takenBefore'] as const) {
+    const value = filters[key];
+    if (value !== undefined && value !== null && value !== '') body[key] = isoInstant(value, key);
+  }
+  for (const key of ['albumIds', 'personIds', 'tagIds'] as const) {
+    const ids = filters[key]?.map((id) => String(id).trim()).filter(Boolean);
+    if (ids?.length) {
+      const bad = ids.find((id) => !UUID.test(id));
+      if (bad) throw new Error(`"${bad}" in ${key} is not an Immich id (a UUID): check the filter.`);
+      body[key] = ids;
+    }
+  }
+  if (filters.isFavorite !== undefined) body.isFavorite = filters.isFavorite;
+  if (filters.visibility) body.visibility = filters.visibility;
+  if (filters.withExif) body.withExif = true;
+  if (filters.withPeople) body.withPeople = true;
+  return body;
+}
+
+function isoInstant(value: string, field: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new Error(`${field} "${value}" is not a date: use ISO 8601, e.g. 2024-01-31T00:00:00Z`);
+  return new Date(time).toISOString();
+}
+
+function peopleOf(dto: AssetDto, faces: ReturnType<typeof facesFromV3>): ImmichPerson[] {
+  if (dto.people) return dto.people.map(toPerson);
+  const byId = new Map<string, ImmichPerson>();
+  for (const f of faces) if (f.personId && !byId.has(f.personId)) byId.set(f.personId, { id: f.personId, name: f.personName ?? '', isHidden: f.personHidden, updatedAt: null });
+  return [...byId.values()];
+}
+
+function addMember(map: Record<string, string[]>, assetId: string, value: string): void {
+  const list = (map[assetId] ??= []);
+  if (!list.includes(value)) list.push(value);
+}
+
+function sortMembers(map: Record<string, string[]>): Record<string, string[]> {
+  for (const list of Object.values(map)) list.sort((a, b) => a.localeCompare(b));
+  return map;
+}
+
+function malformed(method: string, path: string, what: string): ImmichApiError {
+  return new ImmichApiError({ kind: 'malformed-response', method, path, message: `Immich's answer to ${method} ${path} is not what the API spec describes (${what}): check that the URL points at an Immich server (v1.106 or newer).` });
+}
+
+function clampInt(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.floor(Number(value) || min)));
+}
+
+export { ImmichApiError };

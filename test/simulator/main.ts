@@ -1,0 +1,41 @@
+/**
+ * Starts the simulator with the sample library (for the demo and e2e runs):
+ *   node dist/test/simulator/main.js [--port 0] [--photo-dir DIR] [--mode v3|v2] [--mount api|root|both] [--api-key KEY]
+ * Prints one JSON line {url, apiUrl, apiKey, photoDir, port} and serves until SIGINT/SIGTERM.
+ * Control endpoints (not part of Immich): GET /api/__simulator/state, POST /api/__simulator/mutate {op, args},
+ * POST /api/__simulator/fault {route, kind, ...}.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createSampleLibrary } from './sample-library';
+import { startSimulator } from './server';
+
+function arg(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const photoDir = path.resolve(arg('photo-dir') ?? fs.mkdtempSync(path.join(os.tmpdir(), 'immich-sim-photos-')));
+  const sample = createSampleLibrary({ photoDir });
+  const sim = await startSimulator({
+    library: sample.library,
+    port: Number(arg('port') ?? 0),
+    mode: (arg('mode') as 'v2' | 'v3' | undefined) ?? 'v3',
+    mount: (arg('mount') as 'api' | 'root' | 'both' | undefined) ?? 'api',
+    apiKey: arg('api-key'),
+  });
+  process.stdout.write(`${JSON.stringify({ url: sim.url, apiUrl: sim.apiUrl, apiKey: sim.apiKey, photoDir, port: sim.port, assets: sample.entries.length })}\n`);
+  const stop = async () => {
+    await sim.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`simulator failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});

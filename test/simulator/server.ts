@@ -1,0 +1,459 @@
+/**
+ * A small Immich v3.1 (or v2-shaped) API server for tests, the demo and benchmarks. Every request
+ * and every response is checked against the OpenAPI spec; problems are kept as violations that
+ * tests assert to be empty. Listens on 127.0.0.1 only.
+ */
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { albumDto, assetDetailDto, faceDto, personDto, searchItemDto, tagDto, userAdminDto, type ServerMode } from './dto';
+import { FaultQueue, type FaultSpec, type InjectedFault } from './faults';
+import type { SimAsset, SimLibrary } from './library';
+import { sharedSpecValidator, type MatchedOperation, type SpecValidator } from './spec';
+
+export interface SimulatorOptions {
+  library: SimLibrary;
+  apiKey?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** "v3" (default): faces from GET /faces. "v2": faces nested in GET /assets/{id}, version 2.x. */
+  mode?: ServerMode;
+  /** Where the API is served: under /api (default, like Immich), at the root, or both. */
+  mount?: 'api' | 'root' | 'both';
+  /** Answer 500 instead of a response that breaks the spec (the violation is recorded either way). */
+  strict?: boolean;
+  /** The API key's permissions; default: all. Requests needing another permission get 403. */
+  permissions?: string[] | 'all';
+  /** How many requests to keep in the log (counts are always complete). */
+  logLimit?: number;
+}
+
+export interface Violation {
+  route: string;
+  direction: 'request' | 'response';
+  problems: string[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  route: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+}
+
+export interface Simulator {
+  /** Server root, e.g. http://127.0.0.1:41234 (the API is at apiUrl). */
+  readonly url: string;
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly port: number;
+  readonly library: SimLibrary;
+  mode: ServerMode;
+  violations(): Violation[];
+  injected(): InjectedFault[];
+  requests(route?: string): RecordedRequest[];
+  requestCount(route?: string): number;
+  requestCounts(): Record<string, number>;
+  resetRequests(): void;
+  inject(fault: FaultSpec): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_API_KEY = 'sim-api-key-5f7c1a9e0d2b4c6e8a1f3b5d7e9c0a2b';
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' };
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const spec = sharedSpecValidator();
+  const state = new SimulatorState(options, spec);
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => void state.handle(req, res));
+  server.keepAliveTimeout = 1000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const mount = options.mount ?? 'api';
+  return {
+    url,
+    apiUrl: mount === 'root' ? url : `${url}/api`,
+    apiKey: state.apiKey,
+    port,
+    library: options.library,
+    get mode() {
+      return state.mode;
+    },
+    set mode(value: ServerMode) {
+      state.mode = value;
+    },
+    violations: () => [...state.violations],
+    injected: () => state.faults.injected(),
+    requests: (route) => state.log.filter((r) => !route || r.route === route),
+    requestCount: (route) => (route ? state.counts.get(route) ?? 0 : [...state.counts.values()].reduce((a, b) => a + b, 0)),
+    requestCounts: () => Object.fromEntries(state.counts),
+    resetRequests: () => {
+      state.counts.clear();
+      state.log.length = 0;
+    },
+    inject: (fault) => state.faults.add(fault),
+    clearFaults: () => state.faults.clear(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+class SimulatorState {
+  readonly apiKey: string;
+  mode: ServerMode;
+  readonly violations: Violation[] = [];
+  readonly counts = new Map<string, number>();
+  readonly log: RecordedRequest[] = [];
+  readonly faults = new FaultQueue();
+  private searchCache: { version: number; key: string; indices: number[] } | null = null;
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(
+    private readonly options: SimulatorOptions,
+    private readonly spec: SpecValidator,
+  ) {
+    this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
+    this.mode = options.mode ?? 'v3';
+  }
+
+  private get library(): SimLibrary {
+    return this.options.library;
+  }
+
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const rawBody = await readBody(req);
+    const parsedUrl = new URL(req.url ?? '/', 'http://simulator');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const apiPath = this.apiPath(parsedUrl.pathname);
+    if (apiPath === null) return sendJson(res, 404, errorBody(404, `Cannot ${method} ${parsedUrl.pathname}`));
+    if (apiPath.startsWith('/__simulator/')) return this.handleControl(method, apiPath, rawBody, res);
+
+    const matched = this.spec.match(method, apiPath);
+    const route = matched?.operation.routeKey ?? `${method} ${apiPath}`;
+    this.counts.set(route, (this.counts.get(route) ?? 0) + 1);
+    const record: RecordedRequest = { method, path: apiPath, route, query: Object.fromEntries(parsedUrl.searchParams), body: undefined, status: 0 };
+    this.remember(record);
+    const respond = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      sendJson(res, status, body, headers);
+    };
+
+    if (!matched) {
+      this.violations.push({ route, direction: 'request', problems: [`${method} ${apiPath} is not an endpoint of the Immich spec`] });
+      return respond(404, errorBody(404, `Cannot ${method} ${apiPath}`));
+    }
+    let body: unknown;
+    const hasBody = rawBody.length > 0;
+    if (hasBody) {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        this.violations.push({ route, direction: 'request', problems: ['request body is not valid JSON'] });
+        return respond(400, errorBody(400, 'Invalid JSON body'));
+      }
+    }
+    record.body = body;
+
+    const fault = this.faults.take(route);
+    if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 100);
+    if (fault?.kind === 'reset') {
+      record.status = -1;
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      const status = fault.status ?? 500;
+      const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
+      return respond(status, errorBody(status, faultMessage(status, matched)), headers);
+    }
+    if (fault?.kind === 'malformed-json') {
+      record.status = 200;
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end('{"assets": {"items": [ {"id": ');
+      return;
+    }
+
+    // authentication and authorization come before validation, as in Immich
+    if (matched.operation.secured) {
+      const key = req.headers['x-api-key'];
+      if (key !== this.apiKey) return respond(401, errorBody(401, 'Invalid API key'));
+      const permission = matched.operation.permission;
+      const granted = this.options.permissions ?? 'all';
+      if (permission && granted !== 'all' && !granted.includes(permission) && !granted.includes('all')) {
+        return respond(403, errorBody(403, `Missing required permission: ${permission}`));
+      }
+    }
+
+    const requestProblems = this.spec.checkRequest(matched, parsedUrl.searchParams, body, hasBody);
+    if (requestProblems.length) {
+      this.violations.push({ route, direction: 'request', problems: requestProblems });
+      return respond(400, errorBody(400, requestProblems));
+    }
+
+    let status = 200;
+    let payload: unknown;
+    try {
+      payload = this.dispatch(matched, parsedUrl.searchParams, body, fault?.kind === 'endless-pages');
+    } catch (error) {
+      if (error instanceof HttpProblem) return respond(error.status, errorBody(error.status, error.message));
+      this.violations.push({ route, direction: 'response', problems: [`simulator crashed: ${(error as Error).stack ?? error}`] });
+      return respond(500, errorBody(500, 'Internal server error'));
+    }
+
+    if (fault?.kind === 'schema-break') {
+      payload = breakSchema(payload);
+      if (this.spec.checkResponse(matched.operation, status, payload).length === 0) {
+        this.violations.push({ route, direction: 'response', problems: ['schema-break fault produced a body that still matches the spec'] });
+      }
+      return respond(status, payload);
+    }
+    const responseProblems = this.spec.checkResponse(matched.operation, status, payload);
+    if (responseProblems.length) {
+      this.violations.push({ route, direction: 'response', problems: responseProblems });
+      if (this.options.strict) {
+        status = 500;
+        payload = errorBody(500, 'simulator produced a response outside the spec');
+      }
+    }
+    respond(status, payload);
+  }
+
+  private apiPath(pathname: string): string | null {
+    const mount = this.options.mount ?? 'api';
+    const underApi = pathname === '/api' || pathname.startsWith('/api/');
+    if (underApi && mount !== 'root') return pathname.slice(4) || '/';
+    if (!underApi && mount !== 'api') return pathname;
+    return null;
+  }
+
+  private remember(record: RecordedRequest): void {
+    this.log.push(record);
+    const limit = this.options.logLimit ?? 5000;
+    if (this.log.length > limit) this.log.splice(0, this.log.length - limit);
+  }
+
+  private dispatch(matched: MatchedOperation, query: URLSearchParams, body: unknown, endless: boolean): unknown {
+    const { operation, pathParams } = matched;
+    const lib = this.library;
+    switch (operation.routeKey) {
+      case 'GET /server/ping':
+        return { res: 'pong' };
+      case 'GET /server/version':
+        return this.mode === 'v3' ? { major: 3, minor: 1, patch: 0, prerelease: null } : { major: 2, minor: 5, patch: 6, prerelease: null };
+      case 'GET /users/me':
+        return userAdminDto(lib.owner, this.startedAt);
+      case 'POST /search/metadata':
+        return this.search(body as Record<string, unknown>, endless);
+      case 'GET /assets/{id}': {
+        const asset = lib.asset(pathParams.id);
+        if (!asset) throw new HttpProblem(400, 'Not found or no asset.read access');
+        return assetDetailDto(asset, lib, this.mode, this.startedAt);
+      }
+      case 'GET /faces': {
+        const asset = lib.asset(query.get('id') ?? '');
+        if (!asset) throw new HttpProblem(400, 'Not found or no asset.read access');
+        return asset.faces.map((face) => faceDto(face, lib));
+      }
+      case 'GET /albums': {
+        let albums = [...lib.albums.values()];
+        const assetId = query.get('assetId');
+        if (assetId) albums = albums.filter((a) => a.assetIds.has(assetId));
+        else {
+          const name = query.get('name');
+          if (name !== null) albums = albums.filter((a) => a.albumName === name);
+          if (query.get('isShared') === 'true') albums = [];
+        }
+        return albums.map((album) => albumDto(album, lib, this.startedAt));
+      }
+      case 'GET /albums/{id}': {
+        const album = lib.albums.get(pathParams.id);
+        if (!album) throw new HttpProblem(400, 'Not found or no album.read access');
+        return albumDto(album, lib, this.startedAt);
+      }
+      case 'GET /tags':
+        return [...lib.tags.values()].map(tagDto);
+      case 'GET /people': {
+        const withHidden = query.get('withHidden') === 'true';
+        const page = Number(query.get('page') ?? 1);
+        const size = Number(query.get('size') ?? 500);
+        const all = [...lib.people.values()];
+        const visible = all.filter((p) => withHidden || !p.isHidden);
+        const slice = visible.slice((page - 1) * size, page * size);
+        return { people: slice.map(personDto), total: visible.length, hidden: all.filter((p) => p.isHidden).length, hasNextPage: page * size < visible.length };
+      }
+      default:
+        this.violations.push({ route: operation.routeKey, direction: 'request', problems: [`the simulator does not implement ${operation.routeKey}`] });
+        throw new HttpProblem(501, `simulator does not implement ${operation.routeKey}`);
+    }
+  }
+
+  private search(body: Record<string, unknown>, endless: boolean): unknown {
+    const page = (body.page as number | undefined) ?? 1;
+    const size = (body.size as number | undefined) ?? 250;
+    const { page: _p, size: _s, ...filters } = body;
+    const key = JSON.stringify(filters);
+    if (!this.searchCache || this.searchCache.version !== this.library.version || this.searchCache.key !== key) {
+      this.searchCache = { version: this.library.version, key, indices: this.matchingIndices(filters) };
+    }
+    const indices = this.searchCache.indices;
+    let start = (page - 1) * size;
+    if (endless && start >= indices.length) start = Math.max(0, indices.length - size); // a broken server that repeats itself
+    const pageIndices = indices.slice(start, start + size);
+    const options = { withExif: body.withExif === true, withPeople: body.withPeople === true };
+    const items = pageIndices.map((i) => searchItemDto(this.library.assets.at(i), this.library, options));
+    const more = endless || start + size < indices.length;
+    return {
+      albums: { total: 0, count: 0, items: [], facets: [] },
+      assets: { total: items.length, count: items.length, items, facets: [], nextPage: more ? String(page + 1) : null },
+    };
+  }
+
+  /** Indices of matching assets sorted like Immich (fileCreatedAt, then id). */
+  private matchingIndices(f: Record<string, unknown>): number[] {
+    const lib = this.library;
+    const time = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
+    const bounds = {
+      updatedAfter: time(f.updatedAfter),
+      updatedBefore: time(f.updatedBefore),
+      takenAfter: time(f.takenAfter),
+      takenBefore: time(f.takenBefore),
+      createdAfter: time(f.createdAfter),
+      createdBefore: time(f.createdBefore),
+      trashedAfter: time(f.trashedAfter),
+      trashedBefore: time(f.trashedBefore),
+    };
+    const albumSets = ((f.albumIds as string[] | undefined) ?? []).map((id) => lib.albums.get(id)?.assetIds ?? new Set<string>());
+    const personIds = (f.personIds as string[] | undefined) ?? [];
+    const tagIds = (f.tagIds as string[] | null | undefined) ?? [];
+    const inAnyAlbum = f.isNotInAlbum === true ? new Set([...lib.albums.values()].flatMap((a) => [...a.assetIds])) : null;
+    const within = (value: string, after: number | null, before: number | null) => {
+      const t = Date.parse(value);
+      return (after === null || t >= after) && (before === null || t <= before);
+    };
+    const matches = (a: SimAsset): boolean => {
+      if (f.id !== undefined && a.id !== f.id) return false;
+      if (f.type !== undefined && a.type !== f.type) return false;
+      if (f.isFavorite !== undefined && a.isFavorite !== f.isFavorite) return false;
+      if (f.visibility !== undefined ? a.visibility !== f.visibility : a.visibility !== 'timeline' && a.visibility !== 'archive') return false;
+      if (f.withDeleted !== true && a.deletedAt !== null) return false;
+      if ((bounds.trashedAfter !== null || bounds.trashedBefore !== null) && (a.deletedAt === null || !within(a.deletedAt, bounds.trashedAfter, bounds.trashedBefore))) return false;
+      if (f.withExif === true && a.exif === null) return false; // inner join on exif, like Immich
+      if (!within(a.updatedAt, bounds.updatedAfter, bounds.updatedBefore)) return false;
+      if (!within(a.fileCreatedAt, bounds.takenAfter, bounds.takenBefore)) return false;
+      if (!within(a.createdAt, bounds.createdAfter, bounds.createdBefore)) return false;
+      if (albumSets.some((set) => !set.has(a.id))) return false;
+      if (inAnyAlbum?.has(a.id)) return false;
+      if (personIds.length && !personIds.every((pid) => a.faces.some((face) => face.personId === pid))) return false;
+      if (tagIds.length) {
+        const closure = lib.tagClosure(a.tagIds);
+        if (!tagIds.every((tid) => closure.has(tid))) return false;
+      }
+      if (typeof f.originalFileName === 'string' && !a.originalFileName.toLowerCase().includes(f.originalFileName.toLowerCase())) return false;
+      if (typeof f.originalPath === 'string' && !a.originalPath.includes(f.originalPath)) return false;
+      if (typeof f.description === 'string' && !(a.exif?.description ?? '').toLowerCase().includes(f.description.toLowerCase())) return false;
+      if (f.rating !== undefined && (a.exif?.rating ?? null) !== f.rating) return false;
+      if (f.libraryId !== undefined && a.libraryId !== f.libraryId) return false;
+      return true;
+    };
+    const keys: Array<{ index: number; time: number; id: string }> = [];
+    for (let i = 0; i < lib.assets.size; i++) {
+      const asset = lib.assets.at(i);
+      if (matches(asset)) keys.push({ index: i, time: Date.parse(asset.fileCreatedAt), id: asset.id });
+    }
+    const direction = f.order === 'asc' ? 1 : -1;
+    keys.sort((a, b) => (a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) * direction);
+    return keys.map((k) => k.index);
+  }
+
+  /** Out-of-process control (the demo and e2e start the simulator as a separate process). */
+  private handleControl(method: string, path: string, rawBody: string, res: http.ServerResponse): void {
+    if (method === 'GET' && path === '/__simulator/state') {
+      return sendJson(res, 200, { violations: this.violations, counts: Object.fromEntries(this.counts), injected: this.faults.injected() });
+    }
+    if (method === 'POST' && path === '/__simulator/fault') {
+      this.faults.add(JSON.parse(rawBody) as FaultSpec);
+      return sendJson(res, 200, { ok: true });
+    }
+    if (method === 'POST' && path === '/__simulator/mutate') {
+      try {
+        const { op, args } = JSON.parse(rawBody) as { op: string; args: unknown[] };
+        const allowed = ['setRating', 'setDescription', 'setLocation', 'setFavorite', 'trashAsset', 'tagAsset', 'renamePerson', 'setPersonHidden', 'assignFace', 'addAssetToAlbum', 'removeAssetFromAlbum', 'renameAlbum'];
+        if (!allowed.includes(op)) return sendJson(res, 400, errorBody(400, `unknown mutation ${op}; one of ${allowed.join(', ')}`));
+        const target = this.library as unknown as Record<string, (...a: unknown[]) => unknown>;
+        const result = target[op](...(args ?? []));
+        return sendJson(res, 200, { ok: true, result: result instanceof Object && 'assetIds' in result ? { ...result, assetIds: [...(result as { assetIds: Set<string> }).assetIds] } : result });
+      } catch (error) {
+        return sendJson(res, 400, errorBody(400, (error as Error).message));
+      }
+    }
+    return sendJson(res, 404, errorBody(404, `unknown simulator control ${method} ${path}`));
+  }
+}
+
+function faultMessage(status: number, matched: MatchedOperation): string {
+  if (status === 401) return 'Invalid API key';
+  if (status === 403) return `Missing required permission: ${matched.operation.permission ?? 'unknown'}`;
+  if (status === 429) return 'Too many requests';
+  return STATUS_TEXT[status] ?? 'Error';
+}
+
+function errorBody(status: number, message: string | string[]): Record<string, unknown> {
+  return { message, error: STATUS_TEXT[status] ?? 'Error', statusCode: status, correlationId: Math.random().toString(36).slice(2, 10) };
+}
+
+/** Changes a valid body into one the spec rejects, keeping it JSON. */
+function breakSchema(payload: unknown): unknown {
+  if (Array.isArray(payload)) return [{ unexpected: 'shape' }];
+  if (payload && typeof payload === 'object') {
+    const copy = { ...(payload as Record<string, unknown>) };
+    const firstKey = Object.keys(copy)[0];
+    if (firstKey === 'albums' || 'assets' in copy) return { albums: copy.albums, assets: { items: 'not-a-list', nextPage: 7 } };
+    for (const key of Object.keys(copy)) copy[key] = { broken: true };
+    return copy;
+  }
+  return { broken: true };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
