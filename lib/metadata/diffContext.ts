@@ -1,0 +1,33 @@
+/** What a module's diff sees of the file, and where it puts what must change. */
+import type { FieldChange } from '../files/types';
+import { capabilitiesFor, FILE_TYPE_TAG, type TargetCapabilities, type TargetKind } from './capabilities';
+import { readValue } from './readOptions';
+
+export class DiffContext {
+  readonly changes: FieldChange[] = [];
+  readonly writeTags: Record<string, unknown> = {};
+  readonly notes: string[] = [];
+  readonly capabilities: TargetCapabilities;
+
+  constructor(
+    private readonly current: Record<string, unknown>,
+    readonly target: TargetKind,
+  ) {
+    this.capabilities = capabilitiesFor(readValue(current, FILE_TYPE_TAG), target);
+  }
+
+  read(tag: string): unknown {
+    return readValue(this.current, tag);
+  }
+
+  /** Records one tag to write; `field` is the human name Dry Run shows. */
+  write(tag: string, after: unknown, field: string, before: unknown = this.read(tag)): void {
+    const name = tag.endsWith('#') ? tag.slice(0, -1) : tag;
+    this.writeTags[name] = after;
+    this.changes.push({ field: `${field} (${name})`, before: before ?? null, after });
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+}

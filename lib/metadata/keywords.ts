@@ -1,0 +1,143 @@
+/**
+ * Keyword lists under the ownership rule (docs/ARCHITECTURE.md): entries under our roots are replaced by the
+ * current state, everything else the file had stays. Hierarchies are kept in Immich's tag form internally
+ * ("People/Marie Curie": "/" between levels, a level never contains "/"), and encoded per list.
+ */
+
+/** A name as one hierarchy level: "/" would split it, so it becomes "|" (what Immich does reading HierarchicalSubject). */
+export function nameToLevel(name: string): string {
+  return name.replaceAll('/', '|');
+}
+
+export function hierarchyValue(levels: string[]): string {
+  return levels.map(nameToLevel).join('/');
+}
+
+/** Immich tag form → XMP-lr:HierarchicalSubject entry ("|" between levels). */
+export function toHierarchicalSubject(value: string): string {
+  return value
+    .split('/')
+    .map((level) => level.replaceAll('|', '/'))
+    .join('|');
+}
+
+/** XMP-lr:HierarchicalSubject entry → Immich tag form (Immich's own reading rule). */
+export function fromHierarchicalSubject(entry: string): string {
+  return entry
+    .split('|')
+    .map((level) => level.replaceAll('/', '|'))
+    .join('/');
+}
+
+/** The last level of a HierarchicalSubject entry as written (a person's or album's name). */
+export function hierarchicalSubjectLeaf(entry: string): string {
+  const levels = entry.split('|');
+  return levels[levels.length - 1];
+}
+
+export function rootOf(value: string): string {
+  return value.split('/')[0];
+}
+
+/** ExifTool returns one-element lists as a scalar and numeric keywords as numbers. */
+export function toStringList(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v) => String(v)).filter((v) => v.length > 0);
+}
+
+export function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** Keep what is not ours, drop what is ours but no longer wanted, append what is wanted and missing. */
+export function mergeOwned(current: string[], wanted: string[], isOurs: (entry: string) => boolean): string[] {
+  const wantedSet = new Set(wanted);
+  const kept = unique(current).filter((entry) => !isOurs(entry) || wantedSet.has(entry));
+  const keptSet = new Set(kept);
+  return [...kept, ...unique(wanted).filter((entry) => !keptSet.has(entry))];
+}
+
+export interface KeywordLists {
+  hierarchicalSubject: string[]; // "|"-separated entries
+  tagsList: string[]; // "/"-separated entries
+  subject: string[]; // XMP-dc:Subject
+  iptcKeywords: string[];
+  personInImage: string[];
+}
+
+export interface KeywordIntent {
+  /** Roots whose entries are replaced by `hierarchy` (e.g. People, Albums). */
+  managedRoots: string[];
+  /** Wanted hierarchy values in Immich tag form (under managed roots, and Immich's own tags). */
+  hierarchy: string[];
+  /** Wanted flat keywords. */
+  flat: string[];
+  /** Roots whose leaves, found in the file, are flat keywords we wrote (People when flat keywords are on). */
+  flatOwnerRoots: string[];
+  /** Wanted XMP-iptcExt:PersonInImage names; null leaves the list alone. */
+  personInImage: string[] | null;
+  /** Roots whose leaves own PersonInImage names (People). */
+  personOwnerRoots: string[];
+}
+
+export interface MergeSettings {
+  /** Write a TagsList even when the file has none (a sidecar must mask the original's TagsList). */
+  forceTagsList: boolean;
+  /** Seed a new hierarchy with the file's flat keywords so Immich keeps reading them as tags. */
+  bootstrapFromFlat: boolean;
+  /** Limit each IPTC keyword to what IPTC allows (64 bytes). */
+  iptcKeyword: (keyword: string) => string;
+}
+
+/** Names (leaves as written) of the file's entries under the given roots, from both hierarchy lists. */
+export function leavesUnder(lists: Pick<KeywordLists, 'hierarchicalSubject' | 'tagsList'>, roots: string[]): Set<string> {
+  const leaves = new Set<string>();
+  const rootSet = new Set(roots);
+  for (const entry of lists.hierarchicalSubject) {
+    const levels = entry.split('|');
+    if (levels.length > 1 && rootSet.has(levels[0])) leaves.add(levels[levels.length - 1]);
+  }
+  for (const entry of lists.tagsList) {
+    const levels = entry.split('/');
+    if (levels.length > 1 && rootSet.has(levels[0])) leaves.add(levels.slice(1).join('/'));
+  }
+  return leaves;
+}
+
+/** The lists the file should hold after our write (same order as before, our additions appended). */
+export function mergeKeywords(file: KeywordLists, intent: KeywordIntent, settings: MergeSettings): KeywordLists {
+  const managed = new Set(intent.managedRoots);
+  const hierarchy = unique(intent.hierarchy);
+
+  let baseHierarchy = file.hierarchicalSubject;
+  const fileHasHierarchy = file.hierarchicalSubject.length > 0 || file.tagsList.length > 0;
+  if (!fileHasHierarchy && settings.bootstrapFromFlat && hierarchy.length > 0) {
+    // Immich reads tags from the flat keywords only while no hierarchy exists; keep them as tags.
+    const flat = file.subject.length > 0 ? file.subject : file.iptcKeywords;
+    baseHierarchy = flat.map(toHierarchicalSubject);
+  }
+  const hierarchicalSubject = mergeOwned(baseHierarchy, hierarchy.map(toHierarchicalSubject), (entry) =>
+    managed.has(rootOf(fromHierarchicalSubject(entry))),
+  );
+
+  const writeTagsList = file.tagsList.length > 0 || (settings.forceTagsList && (hierarchy.length > 0 || hierarchicalSubject.length > 0));
+  let tagsList = file.tagsList;
+  if (writeTagsList) {
+    const base = file.tagsList.length > 0 ? file.tagsList : hierarchicalSubject.map(fromHierarchicalSubject);
+    tagsList = mergeOwned(base, hierarchy, (entry) => managed.has(rootOf(entry)));
+  }
+
+  const ownedFlat = leavesUnder(file, intent.flatOwnerRoots);
+  const subject = mergeOwned(file.subject, intent.flat, (k) => ownedFlat.has(k));
+  const ownedIptc = new Set([...ownedFlat].map(settings.iptcKeyword));
+  const iptcKeywords = mergeOwned(file.iptcKeywords, intent.flat.map(settings.iptcKeyword), (k) => ownedIptc.has(k));
+
+  let personInImage = file.personInImage;
+  if (intent.personInImage !== null) {
+    const ownedNames = leavesUnder(file, intent.personOwnerRoots);
+    personInImage = mergeOwned(file.personInImage, intent.personInImage, (name) => ownedNames.has(name));
+  }
+
+  return { hierarchicalSubject, tagsList, subject, iptcKeywords, personInImage };
+}

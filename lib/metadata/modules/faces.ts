@@ -1,0 +1,197 @@
+/**
+ * Faces: MWG-RS RegionInfo, one named Face region per person, relative to the STORED pixels
+ * (AppliedToDimensions), converted from Immich's displayed-frame boxes through EXIF Orientation.
+ */
+import type { ImmichAssetDetails, ImmichFace } from '../../immich/types';
+import type { DiffContext } from '../diffContext';
+import {
+  boxToMwgArea,
+  displayedDimensions,
+  displayedToStored,
+  mwgAreaToBox,
+  normalizeBox,
+  storedToDisplayed,
+  toOrientation,
+  type ExifOrientation,
+} from '../faceGeometry';
+import { leavesUnder, toStringList } from '../keywords';
+import type { BuildOptions, ModuleOutcome } from '../options';
+import { PEOPLE_ROOT, type FacesPlan, type NormalizedBox, type PlannedFace } from '../types';
+
+/** Immich floors to whole pixels when it reads regions, so an echo of our own write may be 1 px off. */
+export const FACE_TOLERANCE_PX = 1.5;
+/** Moves each edge a quarter pixel into its pixel so Immich's floor() lands on the same whole pixel. */
+const FLOOR_GUARD_PX = 0.25;
+
+export const FACE_TAGS = {
+  embedded: ['XMP-mwg-rs:RegionInfo', 'ImageWidth#', 'ImageHeight#', 'Orientation#', 'XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList'],
+  sidecar: ['XMP-mwg-rs:RegionInfo', 'XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList'],
+};
+
+function preferred(a: ImmichFace, b: ImmichFace): ImmichFace {
+  // An exif face is what the file already says; preferring it keeps re-runs from flip-flopping.
+  if (a.sourceType === 'exif') return a;
+  if (b.sourceType === 'exif') return b;
+  return a;
+}
+
+export function planFaces(asset: ImmichAssetDetails, options: BuildOptions): ModuleOutcome<FacesPlan> {
+  if (asset.type !== 'IMAGE') return { skipped: 'face regions are written for still images only' };
+  if (asset.isEdited) {
+    return { skipped: 'the asset was edited in Immich, so its face boxes are in the edited frame, not the original file\'s' };
+  }
+  const notes: string[] = [];
+  const byPerson = new Map<string, ImmichFace>();
+  for (const face of asset.faces) {
+    const name = face.personName?.trim();
+    if (!name || face.personHidden) continue;
+    if (!(face.imageWidth > 0 && face.imageHeight > 0 && face.x2 > face.x1 && face.y2 > face.y1)) {
+      notes.push(`face ${face.id} of ${name} has an empty or invalid box; not written`);
+      continue;
+    }
+    const key = face.personId ?? `name:${name}`;
+    const other = byPerson.get(key);
+    byPerson.set(key, other ? preferred(other, face) : face);
+  }
+  const faces: PlannedFace[] = [...byPerson.values()].map((face) => ({
+    name: face.personName!.trim(),
+    personId: face.personId,
+    sourceType: face.sourceType,
+    displayed: clampBox(normalizeBox(face, face.imageWidth, face.imageHeight)),
+  }));
+  return {
+    plan: {
+      faces,
+      replaceForeignRegions: options.replaceForeignRegions,
+      fallbackStoredWidth: asset.exif.exifImageWidth,
+      fallbackStoredHeight: asset.exif.exifImageHeight,
+      fallbackOrientation: asset.exif.orientation === null ? null : toOrientation(asset.exif.orientation),
+    },
+    notes,
+  };
+}
+
+function clampBox(box: NormalizedBox): NormalizedBox {
+  const c = (v: number) => Math.min(1, Math.max(0, v));
+  return { x1: c(box.x1), y1: c(box.y1), x2: c(box.x2), y2: c(box.y2) };
+}
+
+interface Region {
+  Area?: { X?: number; Y?: number; W?: number; H?: number; Unit?: string };
+  Name?: string;
+  Type?: string;
+  [key: string]: unknown;
+}
+
+interface RegionInfo {
+  AppliedToDimensions?: { W?: number; H?: number; Unit?: string };
+  RegionList?: Region[] | Region;
+  [key: string]: unknown;
+}
+
+const round7 = (v: number) => Math.round(v * 1e7) / 1e7;
+
+/** The MWG area we write for a displayed-frame box, with the floor guard applied in the displayed frame. */
+export function regionArea(displayed: NormalizedBox, storedWidth: number, storedHeight: number, orientation: ExifOrientation) {
+  const { width, height } = displayedDimensions(storedWidth, storedHeight, orientation);
+  const guard = (v: number, size: number) => (Math.round(v * size * 1e4) / 1e4 + FLOOR_GUARD_PX) / size;
+  const guarded: NormalizedBox = {
+    x1: guard(displayed.x1, width),
+    y1: guard(displayed.y1, height),
+    x2: guard(displayed.x2, width),
+    y2: guard(displayed.y2, height),
+  };
+  const area = boxToMwgArea(displayedToStored(guarded, orientation));
+  return { X: round7(area.X), Y: round7(area.Y), W: round7(area.W), H: round7(area.H), Unit: 'normalized' };
+}
+
+function describe(name: string, box: NormalizedBox, width: number, height: number): string {
+  const px = (v: number, size: number) => Math.round(v * size);
+  return `${name}: ${px(box.x1, width)},${px(box.y1, height)}–${px(box.x2, width)},${px(box.y2, height)} of ${width}×${height}`;
+}
+
+function positiveNumber(value: unknown): number | null {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : null;
+}
+
+export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
+  const embedded = ctx.target === 'embedded';
+  const storedWidth = (embedded ? positiveNumber(ctx.read('ImageWidth')) : null) ?? plan.fallbackStoredWidth;
+  const storedHeight = (embedded ? positiveNumber(ctx.read('ImageHeight')) : null) ?? plan.fallbackStoredHeight;
+  const orientationTag = embedded ? ctx.read('Orientation') : undefined;
+  const orientation = toOrientation(orientationTag ?? plan.fallbackOrientation ?? 1);
+  if (!storedWidth || !storedHeight) {
+    ctx.note('face regions skipped: the image size is unknown (neither the file nor Immich gives it)');
+    return;
+  }
+
+  const info = (ctx.read('XMP-mwg-rs:RegionInfo') ?? null) as RegionInfo | null;
+  const regions: Region[] = info?.RegionList === undefined ? [] : Array.isArray(info.RegionList) ? info.RegionList : [info.RegionList];
+  const ownedNames = leavesUnder(
+    {
+      hierarchicalSubject: toStringList(ctx.read('XMP-lr:HierarchicalSubject')),
+      tagsList: toStringList(ctx.read('XMP-digiKam:TagsList')),
+    },
+    [PEOPLE_ROOT],
+  );
+  for (const face of plan.faces) ownedNames.add(face.name);
+  const isOurs = (r: Region) => typeof r.Name === 'string' && ownedNames.has(r.Name) && (r.Type === undefined || r.Type === 'Face');
+  const ours = regions.filter(isOurs);
+  const foreign = plan.replaceForeignRegions ? [] : regions.filter((r) => !isOurs(r));
+
+  const wanted: Region[] = plan.faces.map((face) => ({
+    Area: regionArea(face.displayed, storedWidth, storedHeight, orientation),
+    Name: face.name,
+    Type: 'Face',
+  }));
+
+  const dims = info?.AppliedToDimensions;
+  const sameDims = Number(dims?.W) === storedWidth && Number(dims?.H) === storedHeight;
+  const unchanged =
+    (wanted.length === 0 && ours.length === 0) ||
+    (sameDims && foreign.length + ours.length === regions.length && sameRegions(ours, wanted, storedWidth, storedHeight));
+  if (unchanged) return;
+
+  const display = displayedDimensions(storedWidth, storedHeight, orientation);
+  const describeRegions = (list: Region[], w: number, h: number) =>
+    list
+      .filter((r) => r.Area && r.Name)
+      .map((r) => describe(r.Name!, storedToDisplayed(mwgAreaToBox(r.Area as Required<Region>['Area'] & { X: number; Y: number; W: number; H: number }), orientation), w, h));
+  const beforeDims = displayedDimensions(Number(dims?.W) || storedWidth, Number(dims?.H) || storedHeight, orientation);
+  const before = describeRegions(ours, beforeDims.width, beforeDims.height);
+  const after = describeRegions(wanted, display.width, display.height);
+
+  const list = [...foreign, ...wanted];
+  const value =
+    list.length === 0
+      ? null
+      : { AppliedToDimensions: { W: storedWidth, H: storedHeight, Unit: 'pixel' }, RegionList: list };
+  ctx.write('XMP-mwg-rs:RegionInfo', value, 'Face regions', before);
+  // Dry Run shows boxes, not structures:
+  ctx.changes[ctx.changes.length - 1].after = after;
+}
+
+function sameRegions(current: Region[], wanted: Region[], width: number, height: number): boolean {
+  if (current.length !== wanted.length) return false;
+  const remaining = [...current];
+  for (const w of wanted) {
+    const i = remaining.findIndex((c) => c.Name === w.Name && nearArea(c.Area, w.Area!, width, height));
+    if (i < 0) return false;
+    remaining.splice(i, 1);
+  }
+  return true;
+}
+
+function nearArea(a: Region['Area'], b: NonNullable<Region['Area']>, width: number, height: number): boolean {
+  if (!a || [a.X, a.Y, a.W, a.H].some((v) => typeof v !== 'number')) return false;
+  if (a.Unit !== undefined && a.Unit !== 'normalized') return false;
+  const boxA = mwgAreaToBox(a as { X: number; Y: number; W: number; H: number });
+  const boxB = mwgAreaToBox(b as { X: number; Y: number; W: number; H: number });
+  return (
+    Math.abs(boxA.x1 - boxB.x1) * width <= FACE_TOLERANCE_PX &&
+    Math.abs(boxA.x2 - boxB.x2) * width <= FACE_TOLERANCE_PX &&
+    Math.abs(boxA.y1 - boxB.y1) * height <= FACE_TOLERANCE_PX &&
+    Math.abs(boxA.y2 - boxB.y2) * height <= FACE_TOLERANCE_PX
+  );
+}

@@ -1,0 +1,83 @@
+/** The keyword lists people, albums and tags share, diffed together so each list is written once. */
+import type { DiffContext } from '../diffContext';
+import { hierarchyValue, mergeKeywords, toStringList, type KeywordIntent, type KeywordLists } from '../keywords';
+import { iptcKeyword } from '../text';
+import { ALBUMS_ROOT, PEOPLE_ROOT, type MetadataPlan } from '../types';
+import { tagLeaf } from './tags';
+
+export const KEYWORD_TAGS = {
+  embedded: ['XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList', 'XMP-dc:Subject', 'IPTC:Keywords', 'XMP-iptcExt:PersonInImage'],
+  sidecar: ['XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList', 'XMP-dc:Subject', 'XMP-iptcExt:PersonInImage'],
+};
+
+export function hasKeywordModules(plan: MetadataPlan): boolean {
+  return Boolean(plan.people || plan.albums || plan.tags);
+}
+
+export function keywordIntent(plan: MetadataPlan): KeywordIntent {
+  const intent: KeywordIntent = {
+    managedRoots: [],
+    hierarchy: [],
+    flat: [],
+    flatOwnerRoots: [],
+    personInImage: null,
+    personOwnerRoots: [PEOPLE_ROOT],
+  };
+  if (plan.people) {
+    const { names, hierarchicalKeywords, flatKeywords, personInImage } = plan.people;
+    if (hierarchicalKeywords) {
+      intent.managedRoots.push(PEOPLE_ROOT);
+      intent.hierarchy.push(...names.map((name) => hierarchyValue([PEOPLE_ROOT, name])));
+    }
+    if (flatKeywords) {
+      intent.flat.push(...names);
+      intent.flatOwnerRoots.push(PEOPLE_ROOT);
+    }
+    if (personInImage) intent.personInImage = [...names];
+  }
+  if (plan.albums) {
+    intent.managedRoots.push(ALBUMS_ROOT);
+    intent.hierarchy.push(...plan.albums.names.map((name) => hierarchyValue([ALBUMS_ROOT, name])));
+  }
+  if (plan.tags) {
+    intent.hierarchy.push(...plan.tags.values);
+    intent.flat.push(...plan.tags.values.map(tagLeaf));
+  }
+  return intent;
+}
+
+export function readKeywordLists(ctx: DiffContext): KeywordLists {
+  return {
+    hierarchicalSubject: toStringList(ctx.read('XMP-lr:HierarchicalSubject')),
+    tagsList: toStringList(ctx.read('XMP-digiKam:TagsList')),
+    subject: toStringList(ctx.read('XMP-dc:Subject')),
+    iptcKeywords: ctx.capabilities.iptc ? toStringList(ctx.read('IPTC:Keywords')) : [],
+    personInImage: toStringList(ctx.read('XMP-iptcExt:PersonInImage')),
+  };
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function diffKeywords(plan: MetadataPlan, ctx: DiffContext): void {
+  const current = readKeywordLists(ctx);
+  const merged = mergeKeywords(current, keywordIntent(plan), {
+    forceTagsList: ctx.target === 'sidecar',
+    bootstrapFromFlat: ctx.target === 'embedded',
+    iptcKeyword,
+  });
+  const lists: [keyof KeywordLists, string, string][] = [
+    ['hierarchicalSubject', 'XMP-lr:HierarchicalSubject', 'Keywords (hierarchical)'],
+    ['tagsList', 'XMP-digiKam:TagsList', 'Keywords (digiKam tags)'],
+    ['subject', 'XMP-dc:Subject', 'Keywords'],
+    ['personInImage', 'XMP-iptcExt:PersonInImage', 'People'],
+  ];
+  if (ctx.capabilities.iptc) lists.push(['iptcKeywords', 'IPTC:Keywords', 'Keywords']);
+  for (const [key, tag, field] of lists) {
+    if (sameList(current[key], merged[key])) continue;
+    ctx.write(tag, merged[key].length > 0 ? merged[key] : null, field, current[key]);
+  }
+  const cut = merged.iptcKeywords.length > 0 && keywordIntent(plan).flat.some((k) => iptcKeyword(k) !== k);
+  if (ctx.capabilities.iptc && cut) ctx.note('some IPTC keywords were cut to 64 bytes (the IPTC limit); XMP keeps them whole');
+}
