@@ -156,15 +156,28 @@ export class ImmichClient {
     }
   }
 
+  /** Albums (owned and shared with the user), without their assets. Cost: 1 request (GET /albums). */
+  async listAlbums(): Promise<Array<{ id: string; albumName: string; assetCount: number; updatedAt: string }>> {
+    const albums = await this.transport.request<AlbumDto[]>('GET', '/albums');
+    return albums.map((a) => ({ id: a.id, albumName: a.albumName, assetCount: a.assetCount, updatedAt: a.updatedAt }));
+  }
+
+  /** Every tag with its full value ("Parent/Child"). Cost: 1 request (GET /tags). */
+  async listTags(): Promise<Array<{ id: string; name: string; value: string }>> {
+    const tags = await this.transport.request<TagDto[]>('GET', '/tags');
+    return tags.map((t) => ({ id: t.id, name: t.name, value: t.value }));
+  }
+
   /**
    * asset id → album names. v3 album responses carry no assets, so: GET /albums (1 request) plus a
    * paged search per album (ceil(assetCount / 1000) requests each, at least 1). The cost grows with
    * the number of albums, not with the number of assets.
    */
   async albumMembership(): Promise<ImmichMembershipMap> {
-    const albums = await this.transport.request<AlbumDto[]>('GET', '/albums');
+    const albums = await this.listAlbums();
     const byAsset: Record<string, string[]> = {};
     for (const album of albums) {
+      if (album.assetCount === 0) continue;
       for await (const page of this.searchAssets({ albumIds: [album.id], order: 'asc' }, MAX_PAGE_SIZE)) {
         for (const asset of page) addMember(byAsset, asset.id, album.albumName);
       }
@@ -178,7 +191,7 @@ export class ImmichClient {
    * (the exact list for one asset is in getAssetDetails().tags).
    */
   async tagMembership(): Promise<ImmichMembershipMap> {
-    const tags = await this.transport.request<TagDto[]>('GET', '/tags');
+    const tags = await this.listTags();
     const byAsset: Record<string, string[]> = {};
     for (const tag of tags) {
       for await (const page of this.searchAssets({ tagIds: [tag.id], order: 'asc' }, MAX_PAGE_SIZE)) {

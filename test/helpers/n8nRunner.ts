@@ -1,0 +1,211 @@
+/**
+ * Runs one of our n8n nodes through real n8n code (n8n-core's WorkflowExecute on an n8n-workflow
+ * Workflow), the way n8n's own node tests do, without a hand-made `this`.
+ *
+ *   const { items, error } = await runNode(ImmichSearchAssets, { returnAll: true }, [{ json: {} }], {
+ *     credentials: { immichApi: { url: sim.url, apiKey: sim.apiKey } },
+ *     continueOnFail: false,
+ *   });
+ *
+ * - The node is the workflow's only node; `inputItems` are handed to it as if a previous node sent them.
+ * - Credentials are given per credential type name; `authenticate` of the credential class (generic
+ *   header/qs expressions like `={{$credentials.apiKey}}`, or a function) is applied by the helper here,
+ *   resolving expressions with n8n's own expression engine. Register credential classes with
+ *   `credentialTypes` (ImmichApi is registered by default).
+ * - `items` are the node's first output; `outputs` all outputs; `error` the node error when it threw
+ *   (then items is empty); `staticData` the workflow static data after the run (pass `staticData` to
+ *   start from a stored state).
+ */
+import { Container } from '@n8n/di';
+import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import {
+  createRunExecutionData,
+  ICredentialsHelper,
+  Workflow,
+  type ICredentialDataDecryptedObject,
+  type ICredentialType,
+  type IDataObject,
+  type IHttpRequestOptions,
+  type INode,
+  type INodeCredentialsDetails,
+  type INodeExecutionData,
+  type INodeType,
+  type INodeTypes,
+  type IRun,
+  type IWorkflowExecuteAdditionalData,
+  type IVersionedNodeType,
+  type NodeParameterValueType,
+} from 'n8n-workflow';
+import { ImmichApi } from '../../credentials/ImmichApi.credentials';
+
+export const PACKAGE_NAME = 'n8n-nodes-immich-metadata-sync';
+
+export interface RunNodeOptions {
+  credentials?: Record<string, ICredentialDataDecryptedObject>;
+  credentialTypes?: ICredentialType[];
+  continueOnFail?: boolean;
+  /** Workflow static data ("global" level) to start with. */
+  staticData?: IDataObject;
+  /** Node name in the workflow (error messages and pairedItem use it). */
+  nodeName?: string;
+  mode?: 'manual' | 'trigger';
+}
+
+export interface RunNodeResult {
+  items: INodeExecutionData[];
+  outputs: INodeExecutionData[][];
+  error: (Error & { description?: string | null }) | null;
+  staticData: IDataObject;
+  run: IRun;
+}
+
+type NodeClass = new () => INodeType;
+
+class SingleNodeTypes implements INodeTypes {
+  constructor(private readonly types: Record<string, INodeType>) {}
+  getByName(name: string): INodeType | IVersionedNodeType {
+    return this.require(name);
+  }
+  getByNameAndVersion(name: string): INodeType {
+    return this.require(name);
+  }
+  getKnownTypes() {
+    return {};
+  }
+  private require(name: string): INodeType {
+    const type = this.types[name];
+    if (!type) throw new Error(`runNode: unknown node type ${name}`);
+    return type;
+  }
+}
+
+/** Applies a credential's `authenticate` the way n8n's CredentialsHelper does. */
+class TestCredentialsHelper extends ICredentialsHelper {
+  constructor(
+    private readonly credentials: Record<string, ICredentialDataDecryptedObject>,
+    private readonly types: ICredentialType[],
+  ) {
+    super();
+  }
+
+  getParentTypes(): string[] {
+    return [];
+  }
+
+  isCredentialUsableByNode(): boolean {
+    return true;
+  }
+
+  async runPreAuthentication(): Promise<undefined> {
+    return undefined;
+  }
+
+  async authenticate(credentials: ICredentialDataDecryptedObject, typeName: string, requestOptions: IHttpRequestOptions, workflow?: Workflow, node?: INode): Promise<IHttpRequestOptions> {
+    if (!workflow || !node) throw new Error('runNode: authenticate needs the workflow and node');
+    const type = this.types.find((t) => t.name === typeName);
+    const authenticate = type?.authenticate;
+    if (!authenticate) return requestOptions;
+    if (typeof authenticate === 'function') return authenticate(credentials, requestOptions);
+    const resolve = (value: unknown) =>
+      workflow.expression.getParameterValue(value as NodeParameterValueType, null, 0, 0, node.name, [], 'internal', { $credentials: credentials } as never) as string;
+    const result: IHttpRequestOptions = { ...requestOptions };
+    for (const [section, values] of Object.entries(authenticate.properties) as Array<['headers' | 'qs' | 'body' | 'auth', Record<string, unknown>]>) {
+      const resolved = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, resolve(v)]));
+      (result as unknown as Record<string, unknown>)[section] = { ...((result as unknown as Record<string, IDataObject>)[section] ?? {}), ...resolved };
+    }
+    return result;
+  }
+
+  async preAuthentication(): Promise<undefined> {
+    return undefined;
+  }
+
+  async getCredentials(): Promise<never> {
+    throw new Error('runNode: encrypted credentials are not used in tests');
+  }
+
+  async getDecrypted(_additionalData: IWorkflowExecuteAdditionalData, _node: INodeCredentialsDetails, type: string): Promise<ICredentialDataDecryptedObject> {
+    const found = this.credentials[type];
+    if (!found) throw new Error(`runNode: no credentials of type ${type} were given`);
+    return { ...found };
+  }
+
+  async updateCredentials(): Promise<void> {}
+
+  async updateCredentialsOauthTokenData(): Promise<void> {}
+
+  getCredentialsProperties() {
+    return [];
+  }
+}
+
+export async function runNode(nodeClass: NodeClass, parameters: INode['parameters'], inputItems: INodeExecutionData[] = [{ json: {} }], options: RunNodeOptions = {}): Promise<RunNodeResult> {
+  const nodeType = new nodeClass();
+  const typeName = `${PACKAGE_NAME}.${nodeType.description.name}`;
+  const nodeName = options.nodeName ?? nodeType.description.defaults.name ?? 'Node';
+  const credentialRefs: INode['credentials'] = {};
+  for (const credential of nodeType.description.credentials ?? []) {
+    if (options.credentials?.[credential.name]) credentialRefs[credential.name] = { id: `test-${credential.name}`, name: credential.name };
+  }
+  const node: INode = {
+    id: 'a3c5e7f9-0000-4000-8000-000000000001',
+    name: nodeName,
+    type: typeName,
+    typeVersion: Array.isArray(nodeType.description.version) ? Math.max(...nodeType.description.version) : nodeType.description.version,
+    position: [0, 0],
+    parameters,
+    credentials: credentialRefs,
+    continueOnFail: options.continueOnFail === true,
+    onError: options.continueOnFail ? 'continueRegularOutput' : 'stopWorkflow',
+  };
+  const workflow = new Workflow({
+    id: 'runNode',
+    name: 'runNode',
+    nodes: [node],
+    connections: {},
+    active: false,
+    nodeTypes: new SingleNodeTypes({ [typeName]: nodeType }),
+    staticData: options.staticData ? structuredClone(options.staticData) : {},
+    settings: {},
+  });
+
+  const mode = options.mode ?? 'manual';
+  const hooks = new ExecutionLifecycleHooks(mode, 'run-1', { id: 'runNode', name: 'runNode', nodes: [node], connections: {}, active: false, settings: {} } as never);
+  const done = new Promise<IRun>((resolve) => hooks.addHandler('workflowExecuteAfter', (run) => resolve(run)));
+  const additionalData = {
+    executionId: 'run-1',
+    hooks,
+    credentialsHelper: new TestCredentialsHelper(options.credentials ?? {}, options.credentialTypes ?? [new ImmichApi()]),
+    restApiUrl: 'http://localhost/rest',
+    instanceBaseUrl: 'http://localhost/',
+    formWaitingBaseUrl: 'http://localhost/form-waiting',
+    webhookBaseUrl: 'http://localhost/webhook',
+    webhookWaitingBaseUrl: 'http://localhost/webhook-waiting',
+    webhookTestBaseUrl: 'http://localhost/webhook-test',
+    currentNodeParameters: undefined,
+    executionTimeoutTimestamp: undefined,
+    userId: 'test-user',
+    variables: {},
+    logAiEvent: async () => undefined,
+    startRunnerTask: async () => {
+      throw new Error('runNode: code runner tasks are not available');
+    },
+  } as unknown as IWorkflowExecuteAdditionalData;
+
+  const runData = createRunExecutionData({
+    executionData: {
+      nodeExecutionStack: [{ node, data: { main: [inputItems] }, source: null }],
+    },
+  });
+  const execute = new WorkflowExecute(additionalData, mode, runData);
+  await execute.processRunExecutionData(workflow);
+  const run = await done;
+
+  const task = run.data.resultData.runData[nodeName]?.[0];
+  const outputs = (task?.data?.main ?? []).map((out) => out ?? []);
+  const error = (task?.error ?? run.data.resultData.error ?? null) as RunNodeResult['error'];
+  return { items: outputs[0] ?? [], outputs, error, staticData: workflow.staticData as IDataObject, run };
+}
+
+/** Exposed so tests can reset n8n's DI container between suites if they register services. */
+export const n8nContainer = Container;
