@@ -4,6 +4,8 @@
  * behind, and image data hashes are available for verification.
  */
 import { ExifTool } from 'exiftool-vendored';
+import { accessSync, constants as fsConstants } from 'fs';
+import * as path from 'path';
 
 import { READ_OPTIONS } from '../metadata/readOptions';
 
@@ -30,7 +32,38 @@ export class ExifToolUnavailableError extends Error {
   }
 }
 
+/**
+ * Where Perl is, or null. ExifTool's script starts with `#!/usr/bin/perl`; exiftool-vendored falls
+ * back to the first `perl` on PATH when that is missing.
+ */
+export function findPerl(searchPath: string | undefined = process.env.PATH, fixedLocations: readonly string[] = ['/usr/bin/perl']): string | null {
+  const candidates = [...fixedLocations, ...(searchPath ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'perl'))];
+  return candidates.find(isExecutable) ?? null;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checked before any process is spawned: a spawn that fails with ENOENT surfaces as an unhandled
+ * 'error' event inside the process pool and would take the whole n8n process down.
+ */
+export function assertExifToolCanStart(options: ExifToolPoolOptions = {}): void {
+  if (process.platform === 'win32') return; // the Windows build bundles its own Perl
+  if (findPerl() === null) throw new ExifToolUnavailableError('perl was not found in /usr/bin or on PATH');
+  if (options.exiftoolPath && !isExecutable(options.exiftoolPath)) {
+    throw new ExifToolUnavailableError(`${options.exiftoolPath} does not exist or is not executable`);
+  }
+}
+
 export function createExifTool(options: ExifToolPoolOptions = {}): ExifTool {
+  assertExifToolCanStart(options);
   const maxProcs = options.maxProcs ?? DEFAULT_EXIFTOOL_PROCESSES;
   if (!Number.isInteger(maxProcs) || maxProcs < 1 || maxProcs > 16) {
     throw new RangeError(`ExifTool processes must be a whole number from 1 to 16 (got ${maxProcs}).`);

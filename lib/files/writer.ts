@@ -55,17 +55,19 @@ export async function writeAssetFile(
 
     const tagNames = tagsToRead(plan, options.target);
     const current = await readCurrent(exiftool, file, existing.exists, tagNames, options);
-    const { changes, writeTags } = diffAgainstFile(plan, current, options.target);
-    if (changes.length === 0) return result('unchanged');
+    const { changes, writeTags, notes } = diffAgainstFile(plan, current, options.target);
+    const withNotes = notes.length > 0 ? { notes } : {};
+    if (changes.length === 0) return result('unchanged', withNotes);
     if (options.dryRun) {
       return result('written', {
+        ...withNotes,
         changes,
         verified: false,
         reason: `Dry run: ${changes.length} field(s) would change in ${file}; nothing was written.`,
       });
     }
     await writeVerifiedReplacement(exiftool, file, existing.exists, plan, writeTags as WriteTags, tagNames, options);
-    return result('written', { changes, verified: true });
+    return result('written', { ...withNotes, changes, verified: true });
   } catch (error) {
     return result('failed', { reason: failureReason(options.assetId, file, error) });
   }

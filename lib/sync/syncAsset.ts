@@ -91,6 +91,7 @@ export function combine(results: AssetWriteResult[]): AssetWriteResult {
     changes: results.flatMap((r) => r.changes.map((c) => ({ ...c, file: r.file ?? undefined }))),
     dryRun: results[0].dryRun,
     ...(written.length > 0 ? { verified: written.every((r) => r.verified === true) } : {}),
+    ...(results.some((r) => r.notes) ? { notes: [...new Set(results.flatMap((r) => r.notes ?? []))] } : {}),
   };
 }
 

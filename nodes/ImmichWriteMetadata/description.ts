@@ -1,0 +1,130 @@
+import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+
+import { DEFAULT_EXIFTOOL_PROCESSES } from '../../lib/files/exiftoolPool';
+
+const properties: INodeProperties[] = [
+  {
+    displayName: 'Library Path',
+    name: 'libraryPath',
+    type: 'string',
+    default: '/library',
+    required: true,
+    placeholder: '/library',
+    description: 'Absolute path where the Immich library is mounted for n8n. No file outside it is ever written.',
+  },
+  {
+    displayName: 'Path Mapping',
+    name: 'pathMappingMode',
+    type: 'options',
+    options: [
+      {
+        name: 'Keep Last Segments',
+        value: 'lastSegments',
+        description: 'Keep the last N parts of Immich\'s path under Library Path (the seed: 3 → year/month/file)',
+      },
+      {
+        name: 'Replace Prefix',
+        value: 'prefix',
+        description: 'Replace Immich\'s path prefix (e.g. /usr/src/app/upload) with a folder under Library Path',
+      },
+    ],
+    default: 'lastSegments',
+    description: 'How Immich\'s original path (inside the Immich container) becomes a local file',
+  },
+  {
+    displayName: 'Segments to Keep',
+    name: 'segments',
+    type: 'number',
+    typeOptions: { minValue: 1, maxValue: 32 },
+    default: 3,
+    displayOptions: { show: { pathMappingMode: ['lastSegments'] } },
+    description: 'How many trailing parts of the original path to keep (3: 2024/05/IMG_1.jpg)',
+  },
+  {
+    displayName: 'Immich Path Prefix',
+    name: 'immichPrefix',
+    type: 'string',
+    default: '/usr/src/app/upload',
+    displayOptions: { show: { pathMappingMode: ['prefix'] } },
+    description: 'The start of original paths as Immich reports them; it is replaced by the local prefix',
+  },
+  {
+    displayName: 'Local Path Prefix',
+    name: 'localPrefix',
+    type: 'string',
+    default: '',
+    placeholder: '/library',
+    displayOptions: { show: { pathMappingMode: ['prefix'] } },
+    description: 'The folder the Immich prefix corresponds to: Library Path itself when empty, or a folder inside it',
+  },
+  {
+    displayName: 'Target',
+    name: 'target',
+    type: 'options',
+    options: [
+      { name: 'Original File', value: 'original', description: 'Write into the photo or video itself (the seed). An existing XMP sidecar is updated too.' },
+      { name: 'XMP Sidecar', value: 'sidecar', description: 'Write photo.jpg.xmp next to the file and leave the file untouched' },
+      {
+        name: 'Auto',
+        value: 'auto',
+        description: 'Originals for external-library assets, sidecars for uploaded ones',
+      },
+    ],
+    default: 'original',
+    description:
+      'Where the metadata goes. Immich stores a checksum of every uploaded original; rewriting an uploaded file makes Immich\'s integrity check report it as changed. External-library files are not checksummed that way, so Auto writes originals only there and sidecars for uploads.',
+  },
+  {
+    displayName: 'Dry Run',
+    name: 'dryRun',
+    type: 'boolean',
+    default: false,
+    description: 'Whether to only report, per file, what would change (field by field, before → after) without touching any file',
+  },
+  {
+    displayName: 'Keep File Modification Time',
+    name: 'keepModifyTime',
+    type: 'boolean',
+    default: false,
+    description:
+      'Whether the written file keeps its modification time. An external-library rescan in Immich detects changed files by modification time: kept, Immich will not re-read the file; changed (off), Immich re-extracts its metadata on the next rescan.',
+  },
+  {
+    displayName: 'Keep Backup Copies',
+    name: 'backup',
+    type: 'boolean',
+    default: false,
+    description: 'Whether to keep the untouched original as photo.jpg_original beside each written file (the first one is kept; later runs do not overwrite it)',
+  },
+  {
+    displayName: 'ExifTool Processes',
+    name: 'exiftoolProcesses',
+    type: 'number',
+    typeOptions: { minValue: 1, maxValue: 16 },
+    default: DEFAULT_EXIFTOOL_PROCESSES,
+    description: 'How many ExifTool processes run in parallel (started once per execution)',
+  },
+  {
+    displayName: 'Concurrency',
+    name: 'concurrency',
+    type: 'number',
+    typeOptions: { minValue: 1, maxValue: 32 },
+    default: DEFAULT_EXIFTOOL_PROCESSES,
+    description: 'How many assets are processed at the same time',
+  },
+];
+
+export const writeMetadataDescription: INodeTypeDescription = {
+  displayName: 'Immich Write Metadata',
+  name: 'immichWriteMetadata',
+  icon: { light: 'file:immichWriteMetadata.svg', dark: 'file:immichWriteMetadata.dark.svg' },
+  group: ['output'],
+  version: 1,
+  subtitle: '={{ $parameter["dryRun"] ? "dry run" : $parameter["target"] }}',
+  description: 'Write the metadata plan of each asset into its file (or XMP sidecar) with ExifTool, verified and losslessly',
+  defaults: { name: 'Immich Write Metadata' },
+  inputs: [NodeConnectionTypes.Main],
+  outputs: [NodeConnectionTypes.Main],
+  usableAsTool: true,
+  properties,
+};

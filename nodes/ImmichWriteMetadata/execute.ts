@@ -1,0 +1,131 @@
+import { promises as fs } from 'fs';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+
+import { assertExifToolRuns, createExifTool, DEFAULT_EXIFTOOL_PROCESSES } from '../../lib/files/exiftoolPool';
+import { validateMapping, type PathMapping } from '../../lib/files/pathMapping';
+import type { TargetMode } from '../../lib/files/target';
+import type { AssetWriteResult } from '../../lib/files/types';
+import type { ImmichAssetDetails } from '../../lib/immich/types';
+import { settleWithConcurrency } from '../../lib/immich/concurrency';
+import type { MetadataPlan } from '../../lib/metadata/types';
+import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
+import { recordCheckpointResults } from './checkpointRecord';
+
+interface ItemSettings {
+  libraryPath: string;
+  mapping: PathMapping;
+  target: TargetMode;
+  dryRun: boolean;
+  keepModifyTime: boolean;
+  backup: boolean;
+}
+
+function settingsFor(ctx: IExecuteFunctions, i: number): ItemSettings {
+  const mode = ctx.getNodeParameter('pathMappingMode', i, 'lastSegments') as PathMapping['mode'];
+  const libraryPath = (ctx.getNodeParameter('libraryPath', i, '/library') as string).trim();
+  const mapping: PathMapping =
+    mode === 'prefix'
+      ? {
+          mode: 'prefix',
+          immichPrefix: (ctx.getNodeParameter('immichPrefix', i, '/usr/src/app/upload') as string).trim(),
+          localPrefix: ((ctx.getNodeParameter('localPrefix', i, '') as string) || '').trim() || libraryPath,
+        }
+      : { mode: 'lastSegments', segments: ctx.getNodeParameter('segments', i, 3) as number };
+  return {
+    libraryPath,
+    mapping,
+    target: ctx.getNodeParameter('target', i, 'original') as TargetMode,
+    dryRun: ctx.getNodeParameter('dryRun', i, false) as boolean,
+    keepModifyTime: ctx.getNodeParameter('keepModifyTime', i, false) as boolean,
+    backup: ctx.getNodeParameter('backup', i, false) as boolean,
+  };
+}
+
+/** Configuration errors stop the execution: no asset could succeed with them. */
+async function assertUsable(ctx: IExecuteFunctions, settings: ItemSettings, i: number): Promise<void> {
+  try {
+    validateMapping(settings.libraryPath, settings.mapping);
+  } catch (error) {
+    throw new NodeOperationError(ctx.getNode(), (error as Error).message, { itemIndex: i });
+  }
+  let isFolder = false;
+  try {
+    isFolder = (await fs.stat(settings.libraryPath)).isDirectory();
+  } catch {
+    isFolder = false;
+  }
+  if (!isFolder) {
+    throw new NodeOperationError(
+      ctx.getNode(),
+      `Library Path "${settings.libraryPath}" is not an existing folder. Mount the Immich library into the n8n container there (or correct Library Path).`,
+      { itemIndex: i },
+    );
+  }
+}
+
+function inputAsset(json: IDataObject): ImmichAssetDetails & { metadataPlan: MetadataPlan } {
+  const asset = json as unknown as Partial<ImmichAssetDetails & { metadataPlan: MetadataPlan }>;
+  if (typeof asset.id !== 'string' || typeof asset.originalPath !== 'string') {
+    throw new Error('Item is not an Immich asset (no id or originalPath). Connect "Immich Build Metadata Tags" to this node.');
+  }
+  if (!asset.metadataPlan || typeof asset.metadataPlan !== 'object') {
+    throw new Error(`Asset ${asset.id} has no metadataPlan. Put "Immich Build Metadata Tags" before this node.`);
+  }
+  return asset as ImmichAssetDetails & { metadataPlan: MetadataPlan };
+}
+
+function failedResult(json: IDataObject, reason: string, dryRun: boolean): AssetWriteResult {
+  return { assetId: typeof json.id === 'string' ? json.id : 'unknown', file: null, status: 'failed', reason, changes: [], dryRun };
+}
+
+export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+  const items = this.getInputData();
+  if (items.length === 0) return [[]];
+
+  const settings = items.map((_, i) => settingsFor(this, i));
+  const checkedRoots = new Set<string>();
+  for (let i = 0; i < items.length; i++) {
+    const key = JSON.stringify([settings[i].libraryPath, settings[i].mapping]);
+    if (checkedRoots.has(key)) continue;
+    await assertUsable(this, settings[i], i);
+    checkedRoots.add(key);
+  }
+
+  const processes = this.getNodeParameter('exiftoolProcesses', 0, DEFAULT_EXIFTOOL_PROCESSES) as number;
+  const concurrency = this.getNodeParameter('concurrency', 0, DEFAULT_EXIFTOOL_PROCESSES) as number;
+  let exiftool;
+  try {
+    exiftool = createExifTool({ maxProcs: processes });
+  } catch (error) {
+    throw new NodeOperationError(this.getNode(), (error as Error).message);
+  }
+
+  let settled;
+  try {
+    try {
+      await assertExifToolRuns(exiftool);
+    } catch (error) {
+      throw new NodeOperationError(this.getNode(), (error as Error).message);
+    }
+    settled = await settleWithConcurrency(items, concurrency, async (item, i) => {
+      const asset = inputAsset(item.json);
+      const ctx: SyncContext = { exiftool: exiftool!, ...settings[i] };
+      return syncAsset(asset, ctx);
+    });
+  } finally {
+    await exiftool.end();
+  }
+
+  const results = settled.map((s, i) => (s.ok ? s.value : failedResult(items[i].json, s.error.message, settings[i].dryRun)));
+  recordCheckpointResults(this, results);
+
+  const continueOnFail = this.continueOnFail();
+  return [
+    results.map((result, i) => ({
+      json: (continueOnFail && result.status === 'failed'
+        ? { ...result, error: result.reason ?? 'failed' }
+        : result) as unknown as IDataObject,
+      pairedItem: { item: i },
+    })),
+  ];
+}
