@@ -26,6 +26,7 @@ export interface CliConfig {
   concurrency: number;
   maxAssets: number | null;
   retries: number;
+  pageSize: number;
   favoriteAsFiveStars: boolean;
   albumsInUserComment: boolean;
   fullReconcileEveryDays: number;
@@ -67,6 +68,7 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   'max-assets': { type: 'string' },
   retries: { type: 'string' },
+  'page-size': { type: 'string' },
   'favorite-five-stars': { type: 'boolean' },
   'albums-in-user-comment': { type: 'boolean' },
   'full-reconcile-days': { type: 'string' },
@@ -104,6 +106,7 @@ Run control:
   --max-assets N        handle at most N assets in this run (a later --resume or --only-new continues)
   --concurrency N       assets handled in parallel (default 4)
   --retries N           retries of a failed Immich request (default 4)
+  --page-size N         assets per Immich search page (default 250)
 
 Files:
   --path-segments N     keep the last N segments of Immich's originalPath under PHOTO_DIR (default 3: year/month/file)
@@ -170,6 +173,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     concurrency: integer(values.concurrency, '--concurrency', 4, 1, 64),
     maxAssets: values['max-assets'] === undefined ? null : integer(values['max-assets'], '--max-assets', 0, 1, Number.MAX_SAFE_INTEGER),
     retries: integer(values.retries, '--retries', 4, 0, 20),
+    pageSize: integer(values['page-size'], '--page-size', 250, 1, 1000),
     favoriteAsFiveStars: flag('favorite-five-stars'),
     albumsInUserComment: flag('albums-in-user-comment'),
     fullReconcileEveryDays: integer(values['full-reconcile-days'], '--full-reconcile-days', 7, 0, 3650),

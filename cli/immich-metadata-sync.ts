@@ -123,6 +123,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
           target: config.target,
           dryRun: config.dryRun,
           concurrency: config.concurrency,
+          pageSize: config.pageSize,
           maxAssets: config.maxAssets ?? undefined,
           fullReconcileEveryDays: config.fullReconcileEveryDays,
           albumCacheTtlMs: config.albumCacheTtlHours * 3600 * 1000,

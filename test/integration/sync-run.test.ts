@@ -1,0 +1,268 @@
+/**
+ * The run loop against the Immich simulator (spec-validated) and real ExifTool on copies of the
+ * sample photos: passes, incremental discovery of changes Immich does not stamp on the asset,
+ * retries, interruption and resume, and how many requests each run costs.
+ */
+import type { ExifTool } from 'exiftool-vendored';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { createExifTool } from '../../lib/files/exiftoolPool';
+import type { AssetWriteResult } from '../../lib/files/types';
+import { ImmichClient } from '../../lib/immich/client';
+import { AxiosTransport } from '../../lib/immich/transport';
+import type { ModuleName } from '../../lib/metadata/types';
+import { runSync, RunSyncSettings, SyncRunError } from '../../lib/sync/runSync';
+import { FileStateStore } from '../../lib/sync/stateStore';
+import { createSampleLibrary, createSyntheticLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator, type SyntheticLibrary } from '../simulator';
+
+jest.setTimeout(180_000);
+
+let exiftool: ExifTool;
+const temps: string[] = [];
+
+beforeAll(() => {
+  exiftool = createExifTool({ maxProcs: 2 });
+});
+afterAll(async () => {
+  await exiftool.end();
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+
+/** Copies of shared/ keep its read-only mode; a user's library is writable. */
+function makeWritable(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) makeWritable(full);
+    else chmodSync(full, statSync(full).mode | 0o200);
+  }
+}
+
+interface Setup {
+  sim: Simulator;
+  client: ImmichClient;
+  store: FileStateStore;
+  photoDir: string;
+}
+
+async function setup(library: SampleLibrary['library'], photoDir: string): Promise<Setup> {
+  makeWritable(photoDir);
+  const sim = await startSimulator({ library });
+  const client = new ImmichClient(new AxiosTransport({ url: sim.url, apiKey: sim.apiKey, retry: { maxRetries: 1, baseDelayMs: 10 } }));
+  return { sim, client, store: new FileStateStore(tempDir('sync-state-')), photoDir };
+}
+
+function settings(photoDir: string, modules: ModuleName[], extra: Partial<RunSyncSettings> = {}): RunSyncSettings {
+  return {
+    mode: 'incremental',
+    modules,
+    buildOptions: { modules },
+    libraryPath: photoDir,
+    mapping: { mode: 'lastSegments', segments: 3 },
+    target: 'original',
+    dryRun: false,
+    concurrency: 3,
+    clockSkewMarginMs: 0,
+    albumCacheTtlMs: 0, // refetch membership every run, so album changes are seen at once
+    ...extra,
+  };
+}
+
+async function run(s: Setup, runSettings: RunSyncSettings, signal?: AbortSignal) {
+  const results: AssetWriteResult[] = [];
+  const summary = await runSync({ client: s.client, exiftool, store: s.store, settings: runSettings, onResult: (r) => results.push(r), signal, onEvent: (m) => process.env.SYNC_DEBUG && console.log(m) });
+  return { summary, results, ids: results.map((r) => r.assetId).sort() };
+}
+
+/** Results other than "unchanged": an asset changed in the same millisecond a pass starts is listed once more, harmlessly. */
+function changed(results: AssetWriteResult[]): AssetWriteResult[] {
+  return results.filter((r) => r.status !== 'unchanged');
+}
+
+describe('runSync on the sample library', () => {
+  let sample: SampleLibrary;
+  let s: Setup;
+
+  beforeAll(async () => {
+    const photoDir = tempDir('sync-run-photos-');
+    sample = createSampleLibrary({ photoDir });
+    s = await setup(sample.library, photoDir);
+  });
+  afterAll(async () => {
+    expect(s.sim.violations()).toEqual([]);
+    await s.sim.close();
+  });
+
+  const modules: ModuleName[] = ['people', 'rating', 'caption', 'albums'];
+
+  it('a first run is a full pass; a second incremental run lists nothing and fetches no asset', async () => {
+    const first = await run(s, settings(s.photoDir, modules));
+    expect(first.summary.passKind).toBe('full');
+    expect(first.summary.passCompleted).toBe(true);
+    expect(first.summary.failed).toBe(0);
+    expect(first.summary.written).toBeGreaterThan(5);
+    // Everything came from the listing and the membership maps: no per-asset request.
+    expect(s.sim.requestCount('GET /assets/{id}')).toBe(0);
+    expect(s.sim.requestCount('GET /faces')).toBe(0);
+    const handledFirst = first.results.length;
+    expect(first.summary.written + first.summary.unchanged + first.summary.skipped).toBe(handledFirst);
+
+    s.sim.resetRequests();
+    const second = await run(s, settings(s.photoDir, modules));
+    expect(second.summary.passKind).toBe('incremental');
+    expect(second.results).toEqual([]);
+    expect(s.sim.requestCount('GET /assets/{id}')).toBe(0);
+  });
+
+  it('an incremental run finds a renamed person, an album change and a new rating, though only the rating moves updatedAt', async () => {
+    const portrait = sample.entry('portrait.jpg');
+    const orientation6 = sample.entry('portrait-orientation-6.jpg');
+    const solvay = sample.entry('solvay.jpg');
+    const picasa = sample.entry('picasa.jpg');
+    const cyclamen = sample.entry('cyclamen_persicum.jpg');
+    const before = sample.library.asset(portrait.assetId)!.updatedAt;
+    sample.library.renamePerson(SAMPLE_PEOPLE.marie.id, 'Maria Skłodowska-Curie');
+    expect(sample.library.asset(portrait.assetId)!.updatedAt).toBe(before);
+    sample.library.addAssetToAlbum(sample.library.albumByName('Nature')!.id, picasa.assetId);
+    sample.library.setRating(cyclamen.assetId, 4);
+
+    const inc = await run(s, settings(s.photoDir, modules));
+    expect(inc.summary.passKind).toBe('incremental');
+    expect(inc.summary.failed).toBe(0);
+    const written = inc.results.filter((r) => r.status === 'written').map((r) => r.assetId).sort();
+    expect(written).toEqual([portrait.assetId, orientation6.assetId, solvay.assetId, picasa.assetId, cyclamen.assetId].sort());
+    const portraitResult = inc.results.find((r) => r.assetId === portrait.assetId)!;
+    expect(JSON.stringify(portraitResult.changes)).toContain('Maria Skłodowska-Curie');
+    const picasaResult = inc.results.find((r) => r.assetId === picasa.assetId)!;
+    expect(JSON.stringify(picasaResult.changes)).toContain('Nature');
+
+    // The simulator's clock runs a few ms ahead after a burst of mutations, so an asset changed just
+    // before the pass started may be listed once more: it must then be left unchanged.
+    const quiet = await run(s, settings(s.photoDir, modules));
+    expect(quiet.results.filter((r) => r.status !== 'unchanged')).toEqual([]);
+    expect(quiet.results.length).toBeLessThanOrEqual(1);
+  });
+
+  it('a dry run reports changes but moves neither files nor the checkpoint', async () => {
+    const cyclamen = sample.entry('cyclamen_persicum.jpg');
+    sample.library.setRating(cyclamen.assetId, 1);
+    const checkpointBefore = JSON.stringify(await s.store.loadCheckpoint());
+    const mtime = statSync(cyclamen.localPath).mtimeMs;
+    const dry = await run(s, settings(s.photoDir, modules, { dryRun: true }));
+    expect(changed(dry.results).map((r) => [r.assetId, r.status, r.dryRun])).toEqual([[cyclamen.assetId, 'written', true]]);
+    expect(statSync(cyclamen.localPath).mtimeMs).toBe(mtime);
+    expect(JSON.stringify(await s.store.loadCheckpoint())).toBe(checkpointBefore);
+    // The real run afterwards still sees the change.
+    const real = await run(s, settings(s.photoDir, modules));
+    expect(changed(real.results).map((r) => [r.assetId, r.status])).toEqual([[cyclamen.assetId, 'written']]);
+  });
+
+  it('a failed asset is retried on the next run and leaves the retry list once it succeeds', async () => {
+    const thompson = sample.entry('thompson-springs.jpg');
+    sample.library.setRating(thompson.assetId, 1);
+    chmodSync(thompson.localPath, 0o444);
+    const failing = await run(s, settings(s.photoDir, modules));
+    expect(changed(failing.results).map((r) => [r.assetId, r.status])).toEqual([[thompson.assetId, 'failed']]);
+    expect(failing.summary.passCompleted).toBe(true);
+    const checkpoint = await s.store.loadCheckpoint();
+    expect(checkpoint.retries[thompson.assetId]).toMatchObject({ attempts: 1, parked: false });
+
+    chmodSync(thompson.localPath, 0o644);
+    s.sim.resetRequests();
+    const retried = await run(s, settings(s.photoDir, modules));
+    expect(changed(retried.results).map((r) => [r.assetId, r.status])).toEqual([[thompson.assetId, 'written']]);
+    // A retry is fetched by id.
+    expect(s.sim.requestCount('GET /assets/{id}')).toBe(1);
+    expect((await s.store.loadCheckpoint()).retries).toEqual({});
+  });
+
+  it('face regions need per-asset details; other modules do not', async () => {
+    s.sim.resetRequests();
+    const full = await run(s, settings(s.photoDir, ['faces'], { mode: 'full' }));
+    expect(full.summary.failed).toBe(0);
+    expect(s.sim.requestCount('GET /assets/{id}')).toBe(full.results.length);
+    expect(s.sim.requestCount('GET /faces')).toBe(full.results.length);
+    const solvay = full.results.find((r) => r.assetId === sample.entry('solvay.jpg').assetId)!;
+    expect(solvay.status).toBe('written');
+  });
+
+  it('stops the run when Immich rejects the key, keeping what was done', async () => {
+    sample.library.setRating(sample.entry('picasa.jpg').assetId, 2);
+    s.sim.inject({ route: 'GET /assets/{id}', kind: 'status', status: 401, times: 5 });
+    const attempt = runSync({ client: s.client, exiftool, store: s.store, settings: settings(s.photoDir, ['faces', 'rating']) });
+    await expect(attempt).rejects.toBeInstanceOf(SyncRunError);
+    await expect(attempt).rejects.toThrow(/API key/);
+    // Nothing was recorded as failed for the asset: the run stopped instead.
+    expect((await s.store.loadCheckpoint()).retries).toEqual({});
+    s.sim.clearFaults();
+    const after = await run(s, settings(s.photoDir, ['faces', 'rating'], { mode: 'resume' }));
+    expect(after.results.filter((r) => r.status === 'written').map((r) => r.assetId)).toContain(sample.entry('picasa.jpg').assetId);
+  });
+});
+
+describe('runSync on a synthetic library: bounded runs, interruption, resume', () => {
+  const N = 120;
+  let syn: SyntheticLibrary;
+  let s: Setup;
+
+  beforeAll(async () => {
+    const photoDir = tempDir('sync-syn-photos-');
+    syn = createSyntheticLibrary(N, { photoDir, copyFiles: true });
+    s = await setup(syn.library, photoDir);
+  });
+  afterAll(async () => {
+    expect(s.sim.violations()).toEqual([]);
+    await s.sim.close();
+  });
+
+  it('runs bounded by maxAssets, with small pages and an abort, together handle every asset exactly once', async () => {
+    const seen: string[] = [];
+    const base = settings(s.photoDir, ['rating', 'caption'], { mode: 'resume', pageSize: 7, maxAssets: 25 });
+    let result = await run(s, { ...base, mode: 'full' });
+    seen.push(...result.ids);
+    expect(result.ids).toHaveLength(25);
+    expect(result.summary.passCompleted).toBe(false);
+
+    // Abort in the middle of a run: assets in flight finish and are recorded, nothing after them.
+    const controller = new AbortController();
+    const aborted: string[] = [];
+    const summary = await runSync({
+      client: s.client,
+      exiftool,
+      store: s.store,
+      settings: { ...base, maxAssets: undefined },
+      signal: controller.signal,
+      onResult: (r) => {
+        aborted.push(r.assetId);
+        if (aborted.length === 10) controller.abort();
+      },
+    });
+    expect(summary.interrupted).toBe(true);
+    expect(aborted.length).toBeGreaterThanOrEqual(10);
+    expect(aborted.length).toBeLessThan(10 + 3 + 1);
+    seen.push(...aborted);
+
+    for (let i = 0; i < 10; i++) {
+      result = await run(s, base);
+      seen.push(...result.ids);
+      if (result.summary.passCompleted) break;
+    }
+    expect(result.summary.passCompleted).toBe(true);
+    expect(new Set(seen).size).toBe(N);
+    expect(seen).toHaveLength(N);
+  });
+
+  it('an asset changed after the pass went past it is caught by the next incremental pass', async () => {
+    const target = 'a5e70000-0000-4000-8000-000000000003';
+    syn.library.setDescription(target, 'changed later');
+    const inc = await run(s, settings(s.photoDir, ['rating', 'caption']));
+    expect(changed(inc.results).map((r) => [r.assetId, r.status])).toEqual([[target, 'written']]);
+  });
+});
