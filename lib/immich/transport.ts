@@ -108,7 +108,7 @@ export class ImmichHttpTransport implements ImmichTransport {
   async request<T>(method: string, path: string, options: ImmichRequestOptions = {}): Promise<T> {
     const root = await this.apiRoot();
     const response = await this.exchange(method, root, path, options);
-    if (response.status >= 400) throw this.httpError(method, path, response, 1);
+    if (response.status >= 400) throw this.httpError(method, path, response, 1, options.query);
     return this.parseJson<T>(method, path, response);
   }
 
@@ -157,7 +157,7 @@ export class ImmichHttpTransport implements ImmichTransport {
       }
       const retryable = response.status === 429 || response.status >= 500;
       if (!retryable) return response;
-      if (attempt > this.retry.maxRetries) throw this.httpError(method, path, response, attempt);
+      if (attempt > this.retry.maxRetries) throw this.httpError(method, path, response, attempt, options.query);
       const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(header(response, 'retry-after')) : null;
       const delay = retryAfter !== null ? Math.min(retryAfter, this.retry.maxRetryAfterMs) : this.backoff(attempt);
       await this.wait(route, attempt, delay, `HTTP ${response.status}`);
@@ -192,7 +192,7 @@ export class ImmichHttpTransport implements ImmichTransport {
     }
   }
 
-  private httpError(method: string, path: string, response: RawResponse, attempts: number): ImmichApiError {
+  private httpError(method: string, path: string, response: RawResponse, attempts: number, query?: Record<string, QueryValue>): ImmichApiError {
     const route = routeKey(method, path);
     const status = response.status;
     const serverMessage = redactSecret(extractServerMessage(response.bodyText), this.options.secret);
@@ -205,10 +205,12 @@ export class ImmichHttpTransport implements ImmichTransport {
       const needed = permission ? `the "${permission}" permission` : 'a permission';
       return new ImmichApiError({ ...base, kind: 'forbidden', message: `The Immich API key lacks ${needed} needed for ${route} (403): edit the key in Immich (Account Settings → API Keys) and grant it.` });
     }
-    if (status === 404) {
-      const assetId = assetIdIn(method, path);
+    // Immich answers an unknown or inaccessible id with 400 "Not found or no asset.read access"
+    const assetId = assetIdIn(method, path, query);
+    const notFoundAs400 = status === 400 && /not found/i.test(serverMessage) && assetId !== null;
+    if (status === 404 || notFoundAs400) {
       const message = assetId
-        ? `Immich has no asset ${assetId} (404 on ${route}): it was deleted, or this API key's user cannot see it.`
+        ? `Immich has no asset ${assetId} (${status} on ${route}): it was deleted, or this API key's user cannot see it.`
         : `Immich answered 404 on ${route}: check the Immich URL in the credential (the API root in use did not know this endpoint).`;
       return new ImmichApiError({ ...base, kind: 'not-found', message });
     }
@@ -261,9 +263,11 @@ function extractServerMessage(text: string): string {
   }
 }
 
-function assetIdIn(method: string, path: string): string | null {
+/** The asset an endpoint is about (GET /faces takes it as the `id` query parameter). */
+function assetIdIn(method: string, path: string, query?: Record<string, unknown>): string | null {
   const route = routeKey(method, path);
   if (route === 'GET /assets/{id}') return path.split('?')[0].split('/').pop() ?? null;
+  if (route === 'GET /faces' && typeof query?.id === 'string') return query.id;
   return null;
 }
 
