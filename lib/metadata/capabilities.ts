@@ -15,10 +15,11 @@ const EXIF_TYPES = new Set([
 ]);
 const VIDEO_TYPES = new Set(['MP4', 'MOV', 'M4V', '3GP', '3G2', 'AVI', 'MKV', 'WEBM', 'MTS', 'M2TS']);
 
-export const FILE_TYPE_TAG = 'File:FileType';
+/** Numeric form: "WEBP", where the printed form says "Extended WEBP". */
+export const FILE_TYPE_TAG = 'File:FileType#';
 
 export function capabilitiesFor(fileType: unknown, target: TargetKind): TargetCapabilities {
-  const type = typeof fileType === 'string' ? fileType.toUpperCase() : '';
+  const type = typeof fileType === 'string' ? (fileType.trim().toUpperCase().split(/\s+/).pop() ?? '') : '';
   const video = VIDEO_TYPES.has(type);
   if (target === 'sidecar' || type === 'XMP') return { exif: false, iptc: false, xmp: true, video: false };
   if (!type) {

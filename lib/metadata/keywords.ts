@@ -84,7 +84,8 @@ export interface KeywordIntent {
 export interface MergeSettings {
   /** Write a TagsList even when the file has none (a sidecar must mask the original's TagsList). */
   forceTagsList: boolean;
-  /** Seed a new hierarchy with the file's flat keywords so Immich keeps reading them as tags. */
+  /** Seed a new hierarchy with the file's flat keywords so Immich keeps reading them as tags, and a new
+   * flat list (XMP or IPTC) with its twin. Only for embedded targets: a sidecar does not see the original. */
   bootstrapFromFlat: boolean;
   /** Limit each IPTC keyword to what IPTC allows (64 bytes). */
   iptcKeyword: (keyword: string) => string;
@@ -129,9 +130,14 @@ export function mergeKeywords(file: KeywordLists, intent: KeywordIntent, setting
   }
 
   const ownedFlat = leavesUnder(file, intent.flatOwnerRoots);
-  const subject = mergeOwned(file.subject, intent.flat, (k) => ownedFlat.has(k));
+  // MWG keeps XMP and IPTC keywords in step: a list we create starts from its twin, or readers that
+  // prefer the new one would lose the old keywords.
+  const baseSubject = file.subject.length > 0 || !settings.bootstrapFromFlat ? file.subject : file.iptcKeywords;
+  const baseIptc =
+    file.iptcKeywords.length > 0 || !settings.bootstrapFromFlat ? file.iptcKeywords : file.subject.map(settings.iptcKeyword);
+  const subject = mergeOwned(baseSubject, intent.flat, (k) => ownedFlat.has(k));
   const ownedIptc = new Set([...ownedFlat].map(settings.iptcKeyword));
-  const iptcKeywords = mergeOwned(file.iptcKeywords, intent.flat.map(settings.iptcKeyword), (k) => ownedIptc.has(k));
+  const iptcKeywords = mergeOwned(baseIptc, intent.flat.map(settings.iptcKeyword), (k) => ownedIptc.has(k));
 
   let personInImage = file.personInImage;
   if (intent.personInImage !== null) {

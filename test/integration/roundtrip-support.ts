@@ -61,7 +61,9 @@ export function face(name: string | null, box: [number, number, number, number],
   };
 }
 
-export function makeAsset(overrides: Partial<ImmichAssetDetails> & { exif?: Partial<ImmichAssetDetails['exif']> } = {}): ImmichAssetDetails {
+export type AssetOverrides = Partial<Omit<ImmichAssetDetails, 'exif'>> & { exif?: Partial<ImmichAssetDetails['exif']> };
+
+export function makeAsset(overrides: AssetOverrides = {}): ImmichAssetDetails {
   const { exif, ...rest } = overrides;
   return {
     id: 'asset-1',
