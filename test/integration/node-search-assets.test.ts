@@ -1,0 +1,95 @@
+/** Immich Search Assets run by real n8n (WorkflowExecute) against the spec-checked simulator. */
+import { inspect } from 'node:util';
+import { ImmichSearchAssets } from '../../nodes/ImmichSearchAssets/ImmichSearchAssets.node';
+import { setRetryDefaults } from '../../nodes/shared/immichClient';
+import { tempDir } from '../helpers/immichSim';
+import { runNode } from '../helpers/n8nRunner';
+import { createSampleLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
+
+let sample: SampleLibrary;
+let sim: Simulator;
+const credentials = () => ({ immichApi: { url: sim.url, apiKey: sim.apiKey } });
+
+beforeAll(() => setRetryDefaults({ maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 }));
+afterAll(() => setRetryDefaults({}));
+
+beforeEach(async () => {
+  sample = createSampleLibrary({ photoDir: tempDir('node-search-') });
+  sim = await startSimulator({ library: sample.library });
+});
+
+afterEach(async () => {
+  expect(sim.violations()).toEqual([]);
+  await sim.close();
+});
+
+test('Return All emits one item per asset, each paired with the input item', async () => {
+  const { items, error } = await runNode(ImmichSearchAssets, { returnAll: true, options: { pageSize: 5 } }, [{ json: {} }], { credentials: credentials() });
+  expect(error).toBeNull();
+  const visible = [...sample.library.allAssets()].filter((a) => a.deletedAt === null && a.visibility !== 'hidden');
+  expect(items.map((i) => i.json.id).sort()).toEqual(visible.map((a) => a.id).sort());
+  expect(items.every((i) => JSON.stringify(i.pairedItem) === JSON.stringify({ item: 0 }))).toBe(true);
+  const portrait = items.find((i) => i.json.originalFileName === 'portrait.jpg')!.json;
+  expect(portrait).toMatchObject({ originalPath: sample.entry('portrait.jpg').originalPath, isFavorite: true, isTrashed: false, exif: null, people: null });
+  expect(sim.requestCount('POST /search/metadata')).toBe(Math.ceil(visible.length / 5));
+});
+
+test('Limit stops early', async () => {
+  const { items } = await runNode(ImmichSearchAssets, { returnAll: false, limit: 3 }, [{ json: {} }], { credentials: credentials() });
+  expect(items).toHaveLength(3);
+  expect(sim.requestCount('POST /search/metadata')).toBe(1);
+});
+
+test('filters and options reach Immich and select the assets', async () => {
+  const curie = sample.library.albumByName('Curie Family')!.id;
+  const { items, error } = await runNode(
+    ImmichSearchAssets,
+    {
+      returnAll: true,
+      filters: { albumIds: [curie], personIds: `${SAMPLE_PEOPLE.marie.id}`, favorite: 'favorites', takenAfter: '1900-01-01T00:00:00', type: 'IMAGE' },
+      options: { withExif: true, withPeople: true, order: 'desc' },
+    },
+    [{ json: {} }],
+    { credentials: credentials() },
+  );
+  expect(error).toBeNull();
+  expect(items.map((i) => i.json.originalFileName)).toEqual(['portrait.jpg']);
+  expect(items[0].json.exif).toMatchObject({ description: 'Мария и Пьер Кюри', rating: 5 });
+  expect((items[0].json.people as Array<{ name: string }>).map((p) => p.name).sort()).toEqual(['Marie Curie', 'Pierre Curie']);
+  const body = sim.requests('POST /search/metadata')[0].body as Record<string, unknown>;
+  expect(body).toMatchObject({ albumIds: [curie], personIds: [SAMPLE_PEOPLE.marie.id], isFavorite: true, type: 'IMAGE', withExif: true, withPeople: true, order: 'desc', withDeleted: false });
+  expect(typeof body.takenAfter).toBe('string');
+});
+
+test('a wrong API key fails the node with a message about the key, never the key itself', async () => {
+  const secret = 'definitely-wrong-key-0123456789';
+  const result = await runNode(ImmichSearchAssets, { returnAll: true }, [{ json: {} }], { credentials: { immichApi: { url: sim.url, apiKey: secret } } });
+  expect(result.items).toEqual([]);
+  expect(result.error?.message).toMatch(/Immich rejected the API key/);
+  for (const text of [JSON.stringify(result.run), inspect(result.error, { depth: 6 }), String(result.error?.stack)]) expect(text).not.toContain(secret);
+});
+
+test('Continue On Fail turns the failure into an error item', async () => {
+  await sim.close();
+  sim = await startSimulator({ library: sample.library, permissions: ['user.read'] });
+  const result = await runNode(ImmichSearchAssets, { returnAll: true }, [{ json: {} }], { credentials: credentials(), continueOnFail: true });
+  expect(result.error).toBeNull();
+  expect(result.items).toHaveLength(1);
+  expect(result.items[0].json.error).toMatch(/lacks the "asset.read" permission/);
+  expect(result.items[0].pairedItem).toEqual({ item: 0 });
+  expect(JSON.stringify(result.run)).not.toContain(sim.apiKey);
+});
+
+test('Immich outages are retried inside n8n as well', async () => {
+  sim.inject({ route: 'POST /search/metadata', kind: 'status', status: 503, times: 2 });
+  const { items, error } = await runNode(ImmichSearchAssets, { returnAll: true }, [{ json: {} }], { credentials: credentials() });
+  expect(error).toBeNull();
+  expect(items.length).toBeGreaterThan(10);
+  expect(sim.requestCount('POST /search/metadata')).toBe(3);
+});
+
+test('the credential URL may carry /api and a trailing slash', async () => {
+  const { items, error } = await runNode(ImmichSearchAssets, { limit: 2 }, [{ json: {} }], { credentials: { immichApi: { url: `${sim.url}/api/`, apiKey: sim.apiKey } } });
+  expect(error).toBeNull();
+  expect(items).toHaveLength(2);
+});
