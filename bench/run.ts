@@ -1,0 +1,87 @@
+/**
+ * `npm run bench`: every figure measured beside its baseline in the same run, as medians of rounds,
+ * printed as a table and written to bench/results.json. `--quick` runs tiny sizes (smoke test);
+ * `--only=write,api,…` runs some sections; `--out=<file>` writes the JSON elsewhere.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { renderTable, type BenchResults, type Figure } from './figures';
+import { repoRoot } from './paths';
+import { FULL, QUICK, type BenchScale } from './scale';
+import { SECTIONS, type SectionName } from './sections';
+
+export interface BenchOptions {
+  scale: BenchScale;
+  only: SectionName[] | null;
+  out: string;
+  log: (line: string) => void;
+}
+
+export function parseArgs(argv: string[]): BenchOptions {
+  let scale = FULL;
+  let only: SectionName[] | null = null;
+  let out = path.join(repoRoot(), 'bench', 'results.json');
+  for (const arg of argv) {
+    if (arg === '--quick') scale = QUICK;
+    else if (arg.startsWith('--only=')) {
+      const names = arg.slice('--only='.length).split(',').filter(Boolean);
+      const unknown = names.filter((n) => !(n in SECTIONS));
+      if (unknown.length) throw new Error(`bench: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
+      only = names as SectionName[];
+    } else if (arg.startsWith('--out=')) out = path.resolve(arg.slice('--out='.length));
+    else throw new Error(`bench: unknown argument ${arg} (use --quick, --only=<sections>, --out=<file>)`);
+  }
+  return { scale, only, out, log: (line) => console.log(line) };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const started = Date.now();
+  const figures: Figure[] = [];
+  const notDone: string[] = [];
+  const names = (options.only ?? (Object.keys(SECTIONS) as SectionName[]));
+  for (const name of names) {
+    options.log(`bench: ${name} (${options.scale.name}) …`);
+    const sectionStart = Date.now();
+    try {
+      const outcome = await SECTIONS[name](options.scale, options.log);
+      figures.push(...outcome.figures);
+      notDone.push(...outcome.notDone);
+    } catch (error) {
+      // one broken section must not hide the others' figures
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      notDone.push(`${name}: failed: ${message.split('\n').slice(0, 4).join(' | ')}`);
+    }
+    options.log(`bench: ${name} took ${Math.round((Date.now() - sectionStart) / 1000)} s`);
+  }
+  const results: BenchResults = {
+    measuredAt: new Date(started).toISOString(),
+    machine: { cpus: os.cpus().length, loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version },
+    scale: options.scale.name,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    figures,
+    notDone,
+  };
+  fs.mkdirSync(path.dirname(options.out), { recursive: true });
+  fs.writeFileSync(options.out, JSON.stringify(results, null, 2) + '\n');
+  return results;
+}
+
+if (require.main === module) {
+  const options = parseArgs(process.argv.slice(2));
+  runBench(options)
+    .then((results) => {
+      console.log('');
+      console.log(renderTable(results.figures));
+      if (results.notDone.length) {
+        console.log('\nNot measured in this run:');
+        for (const line of results.notDone) console.log(`  - ${line}`);
+      }
+      console.log(`\n${results.figures.length} figures in ${results.seconds} s → ${path.relative(process.cwd(), options.out)}`);
+    })
+    .catch((error) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,33 @@
+/** Sizes for one bench run: "full" is the real measurement, "quick" only proves every figure is produced. */
+export interface BenchScale {
+  name: 'full' | 'quick';
+  rounds: number; // side-by-side rounds; figures are medians over these
+  writeFiles: number; // copies written by our pipeline and by the floor
+  seedFiles: number; // the seed's one-process-per-file loop is slow: a subset, reported as files/s
+  apiSizes: [number, number]; // library sizes for request counting (small, large)
+  scalingSizes: number[];
+  e2eAssets: number;
+  e2eMaxPerRun: number;
+}
+
+export const FULL: BenchScale = {
+  name: 'full',
+  rounds: 3,
+  writeFiles: 500,
+  seedFiles: 40,
+  apiSizes: [1000, 10000],
+  scalingSizes: [1000, 10000, 100000],
+  e2eAssets: 2000,
+  e2eMaxPerRun: 500,
+};
+
+export const QUICK: BenchScale = {
+  name: 'quick',
+  rounds: 1,
+  writeFiles: 6,
+  seedFiles: 2,
+  apiSizes: [100, 400],
+  scalingSizes: [100, 300, 1000],
+  e2eAssets: 30,
+  e2eMaxPerRun: 10,
+};

@@ -1,0 +1,23 @@
+import type { Figure } from '../figures';
+import type { BenchScale } from '../scale';
+import { apiCostSection } from './apiCost';
+import { endToEndSection } from './endToEnd';
+import { scalingSection } from './scaling';
+import { writeSection } from './write';
+
+export interface SectionOutcome {
+  figures: Figure[];
+  notDone: string[];
+}
+
+export type Section = (scale: BenchScale, log: (line: string) => void) => Promise<SectionOutcome>;
+
+/** In run order: the write section runs first, on the quietest machine. */
+export const SECTIONS = {
+  write: writeSection,
+  api: apiCostSection,
+  scaling: scalingSection,
+  e2e: endToEndSection,
+} satisfies Record<string, Section>;
+
+export type SectionName = keyof typeof SECTIONS;
