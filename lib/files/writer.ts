@@ -30,8 +30,11 @@ export interface WriteFileOptions {
   mediaFile?: string;
 }
 
-/** Warnings ExifTool prints while repairing harmless mistakes; the read-back check still applies. */
-const EXPECTED_WRITE_WARNINGS: RegExp[] = [/Fixed incorrect URI for xmlns/i];
+/**
+ * Warnings ExifTool prints while repairing harmless header mistakes (a wrong namespace URI, a
+ * UTF-16 XMP packet marker it rewrites as UTF-8); the read-back check still applies to them.
+ */
+const EXPECTED_WRITE_WARNINGS: RegExp[] = [/Fixed incorrect URI for xmlns/i, /Invalid XMP encoding marker/i];
 
 class ItemFailure extends Error {}
 
@@ -58,6 +61,8 @@ export async function writeAssetFile(
     const { changes, writeTags, notes } = diffAgainstFile(plan, current, options.target);
     const withNotes = notes.length > 0 ? { notes } : {};
     if (changes.length === 0) return result('unchanged', withNotes);
+    // Checked in a dry run too, so that it predicts what the real run will do with a damaged file.
+    const hashBefore = existing.exists && options.target === 'embedded' ? await undamagedImageHash(exiftool, file) : undefined;
     if (options.dryRun) {
       return result('written', {
         ...withNotes,
@@ -66,7 +71,7 @@ export async function writeAssetFile(
         reason: `Dry run: ${changes.length} field(s) would change in ${file}; nothing was written.`,
       });
     }
-    await writeVerifiedReplacement(exiftool, file, existing.exists, plan, writeTags as WriteTags, tagNames, options);
+    await writeVerifiedReplacement(exiftool, file, existing.exists, hashBefore, plan, writeTags as WriteTags, tagNames, options);
     return result('written', { ...withNotes, changes, verified: true });
   } catch (error) {
     return result('failed', { reason: failureReason(options.assetId, file, error) });
@@ -141,13 +146,13 @@ async function writeVerifiedReplacement(
   exiftool: ExifTool,
   file: string,
   exists: boolean,
+  hashBefore: string | undefined,
   plan: MetadataPlan,
   writeTags: WriteTags,
   tagNames: string[],
   options: WriteFileOptions,
 ): Promise<void> {
   await removeStaleTempFiles(file);
-  const hashBefore = exists && options.target === 'embedded' ? await undamagedImageHash(exiftool, file) : undefined;
   const temp = tempPathFor(file);
   try {
     const writeArgs = exists ? ['-o', temp] : [];
