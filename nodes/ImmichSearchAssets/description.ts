@@ -1,5 +1,4 @@
-import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 import { checkpointModeProperties, SEARCH_MODE_PARAMETER } from './checkpointMode';
 
 const showInSearch = { show: { [SEARCH_MODE_PARAMETER]: ['search'] } };
@@ -37,7 +36,7 @@ const searchProperties: INodeProperties[] = [
         typeOptions: { loadOptionsMethod: 'getAlbums' },
         default: [],
         description:
-          'Only assets in all of these albums. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+          'Only assets in all of these albums. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
       },
       {
         displayName: 'Favorite',
@@ -64,7 +63,7 @@ const searchProperties: INodeProperties[] = [
         typeOptions: { loadOptionsMethod: 'getPeople' },
         default: [],
         description:
-          'Only assets showing all of these people. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+          'Only assets showing all of these people. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
       },
       {
         displayName: 'Tag Names or IDs',
@@ -73,7 +72,7 @@ const searchProperties: INodeProperties[] = [
         typeOptions: { loadOptionsMethod: 'getTags' },
         default: [],
         description:
-          'Only assets with all of these tags (a parent tag matches its children). Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+          'Only assets with all of these tags (a parent tag matches its children). Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
       },
       {
         displayName: 'Taken After',
@@ -121,11 +120,11 @@ const searchProperties: INodeProperties[] = [
         name: 'visibility',
         type: 'options',
         options: [
-          { name: 'Timeline and Archive', value: '' },
           { name: 'Archive', value: 'archive' },
           { name: 'Hidden', value: 'hidden' },
           { name: 'Locked', value: 'locked' },
           { name: 'Timeline', value: 'timeline' },
+          { name: 'Timeline and Archive', value: '' },
         ],
         default: '',
       },
@@ -177,17 +176,6 @@ const searchProperties: INodeProperties[] = [
   },
 ];
 
-export const searchAssetsDescription: INodeTypeDescription = {
-  displayName: 'Immich Search Assets',
-  name: 'immichSearchAssets',
-  icon: { light: 'file:immich.svg', dark: 'file:immich.dark.svg' },
-  group: ['input'],
-  version: 1,
-  subtitle: '={{ $parameter["searchMode"] === "syncBatch" ? "Sync batch" : "Search" }}',
-  description: 'List Immich assets (photos and videos) page by page, with filters',
-  defaults: { name: 'Immich Search Assets' },
-  inputs: [NodeConnectionTypes.Main],
-  outputs: [NodeConnectionTypes.Main],
-  credentials: [{ name: 'immichApi', required: true }],
-  properties: [...checkpointModeProperties, ...searchProperties],
-};
+/** Everything but the icon, which the node class adds. */
+/** The node's parameters: the sync-batch mode switch first, then the search. */
+export const searchAssetsProperties: INodeProperties[] = [...checkpointModeProperties, ...searchProperties];

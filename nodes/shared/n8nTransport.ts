@@ -33,7 +33,9 @@ export function n8nSender(context: RequestingContext): RawSender {
     try {
       response = (await context.helpers.httpRequestWithAuthentication.call(context, IMMICH_CREDENTIAL, options)) as FullResponse;
     } catch (error) {
-      // n8n wraps the HTTP library's error, whose config contains the x-api-key header: keep only the code
+      // n8n wraps the HTTP library's error, whose config contains the x-api-key header: keep only the code.
+      // ImmichHttpTransport catches this signal and decides between a retry and an error for the node.
+      // eslint-disable-next-line @n8n/community-nodes/require-node-api-error
       throw new NetworkFailure(networkCodeOf(error));
     }
     const body = response.body;
