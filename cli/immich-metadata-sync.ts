@@ -57,9 +57,8 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
     reporter.line('checkpoint cleared: the next run starts from the beginning');
   }
   if (config.clearAlbumCache) {
-    await store.saveMembershipCache('albums', clearAlbumCache());
-    await store.saveMembershipCache('tags', clearAlbumCache());
-    reporter.line('album cache cleared: album membership is fetched again on the next run');
+    for (const kind of ['albums', 'tags'] as const) await store.saveMembershipCache(kind, clearAlbumCache(await store.loadMembershipCache(kind)));
+    reporter.line('album cache cleared: album and tag membership is fetched again on the next run');
   }
   if (config.modules.length === 0) {
     if (config.clearCheckpoint || config.clearAlbumCache) return EXIT_OK;
@@ -85,8 +84,10 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
   const exiftool = createExifTool({ maxProcs: Math.min(config.concurrency, 4) });
   const controller = new AbortController();
   let signals = 0;
+  let stoppedBy: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
+    stoppedBy ??= signal;
     if (signals === 1) {
       reporter.error(`${signal}: finishing the files in progress and saving the checkpoint (press again to stop at once)`);
       controller.abort();
@@ -95,7 +96,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
     // Files are replaced atomically by rename, so stopping now leaves none half-written; the
     // checkpoint on disk is the last one saved, and resuming redoes at most the assets in flight.
     reporter.error(`${signal}: stopping now`);
-    process.exit(130);
+    process.exit(signalExitCode(signal));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -155,7 +156,13 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
   else if (!summary.passCompleted && !config.dryRun) reporter.line('stopped at --max-assets: run again with --resume to continue');
   if (config.dryRun) reporter.line('dry run: no file was changed');
   reporter.line(summaryLine(summary));
+  if (summary.interrupted && stoppedBy) return signalExitCode(stoppedBy);
   return summary.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
+}
+
+/** The shell convention for a run ended by a signal (130 for Ctrl-C, 143 for SIGTERM). */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1);
 }
 
 async function checkPhotoDir(photoDir: string): Promise<void> {

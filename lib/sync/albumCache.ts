@@ -49,9 +49,14 @@ export async function getAlbumMembership(
   return { cache: fresh, membership, refreshed: true, changedAssetIds: valid ? diffMembership(valid.membership, membership) : [] };
 }
 
-/** `--clear-album-cache`: the next run fetches membership again (and reports no diff, as there is no baseline). */
-export function clearAlbumCache(): null {
-  return null;
+/**
+ * `--clear-album-cache`: the next run fetches membership again. The old membership stays as the
+ * baseline of the diff (only its age is reset), so assets whose albums changed are still found;
+ * without a cache there is nothing to clear.
+ */
+export function clearAlbumCache(cache: AlbumCache | null = null): AlbumCache | null {
+  const valid = parseAlbumCache(cache);
+  return valid ? { fetchedAt: new Date(0).toISOString(), membership: valid.membership } : null;
 }
 
 /** Asset ids whose album set differs between two maps, sorted. */

@@ -34,11 +34,17 @@ describe('album cache', () => {
     expect(stale.cache.fetchedAt).toBe('2026-01-02T00:00:00.000Z');
   });
 
-  it('clearing it forces a fetch with no diff baseline', async () => {
-    const cleared = clearAlbumCache();
-    const result = await getAlbumMembership(cleared, '2026-01-01T00:00:00Z', 24 * HOUR, async () => ({ a: ['X'] }));
+  it('clearing it forces a fetch but keeps the old membership as the baseline of the diff', async () => {
+    expect(clearAlbumCache()).toBeNull();
+    expect(clearAlbumCache(null)).toBeNull();
+    const fresh = { fetchedAt: '2026-01-01T00:00:00.000Z', membership: { a: ['X'], b: ['Y'] } };
+    const cleared = clearAlbumCache(fresh);
+    expect(isAlbumCacheFresh(cleared, '2026-01-01T00:00:01Z', 24 * HOUR)).toBe(false);
+    const result = await getAlbumMembership(cleared, '2026-01-01T00:00:01Z', 24 * HOUR, async () => ({ a: ['X'], b: ['Z'] }));
     expect(result.refreshed).toBe(true);
-    expect(result.changedAssetIds).toEqual([]);
+    expect(result.changedAssetIds).toEqual(['b']);
+    const fromNothing = await getAlbumMembership(clearAlbumCache(), '2026-01-01T00:00:01Z', 24 * HOUR, async () => ({ a: ['X'] }));
+    expect(fromNothing.changedAssetIds).toEqual([]);
   });
 
   it('treats a cache from the future, a broken value, or a zero TTL as stale', () => {
