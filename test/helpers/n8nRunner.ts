@@ -16,7 +16,6 @@
  *   (then items is empty); `staticData` the workflow static data after the run (pass `staticData` to
  *   start from a stored state).
  */
-import { Container } from '@n8n/di';
 import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
 import {
   createRunExecutionData,
@@ -206,6 +205,3 @@ export async function runNode(nodeClass: NodeClass, parameters: INode['parameter
   const error = (task?.error ?? run.data.resultData.error ?? null) as RunNodeResult['error'];
   return { items: outputs[0] ?? [], outputs, error, staticData: workflow.staticData as IDataObject, run };
 }
-
-/** Exposed so tests can reset n8n's DI container between suites if they register services. */
-export const n8nContainer = Container;
