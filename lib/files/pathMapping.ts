@@ -42,8 +42,9 @@ export function validateMapping(libraryPath: string, mapping: PathMapping): void
       `Immich path prefix "${mapping.immichPrefix}" must be an absolute path as Immich reports it (e.g. /usr/src/app/upload).`,
     );
   }
+  const root = path.resolve(libraryPath);
   const local = resolveLocalPrefix(libraryPath, mapping.localPrefix);
-  if (!isInside(path.resolve(libraryPath), local)) {
+  if (local !== root && !isInside(root, local)) {
     throw new PathMappingConfigError(
       `Local path prefix "${mapping.localPrefix}" is outside Library Path "${libraryPath}": it must be the library root or a folder inside it.`,
     );

@@ -99,8 +99,10 @@ describe('mapAssetPath: prefix replacement', () => {
 });
 
 describe('validateMapping', () => {
-  it('accepts the defaults', () => {
+  it('accepts the defaults, and a local prefix that is the library root or inside it', () => {
     expect(() => validateMapping('/library', { mode: 'lastSegments', segments: 3 })).not.toThrow();
+    expect(() => validateMapping('/library', { mode: 'prefix', immichPrefix: '/upload', localPrefix: '/library/' })).not.toThrow();
+    expect(() => validateMapping('/library', { mode: 'prefix', immichPrefix: '/upload', localPrefix: 'ext' })).not.toThrow();
   });
   it.each([
     ['', { mode: 'lastSegments' as const, segments: 3 }, /Library Path/],
