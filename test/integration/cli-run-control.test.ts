@@ -1,0 +1,210 @@
+/**
+ * The command line's run control and failure modes: --clear-checkpoint, --clear-album-cache, exit codes
+ * 0/1/2 with messages that say what to fix, path-mapping flags, sidecars, and the API key never showing.
+ */
+import { exiftool } from 'exiftool-vendored';
+import { chmodSync, existsSync, readFileSync } from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+
+import { createSampleLibrary, IMMICH_LIBRARY_ROOT, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
+import { ensureBuilt, expectNoSecret, hashTree, makeWritable, parseSummary, removeTemps, runCli, SECRET_KEY, tempDir } from './cli-harness';
+
+jest.setTimeout(180_000);
+
+interface World {
+  sim: Simulator;
+  sample: SampleLibrary;
+  photoDir: string;
+  stateDir: string;
+  env: Record<string, string>;
+}
+
+const worlds: World[] = [];
+
+async function world(): Promise<World> {
+  const photoDir = tempDir('cli-ctl-photos-');
+  const sample = createSampleLibrary({ photoDir });
+  makeWritable(photoDir);
+  const sim = await startSimulator({ library: sample.library, apiKey: SECRET_KEY });
+  const stateDir = tempDir('cli-ctl-state-');
+  const w = { sim, sample, photoDir, stateDir, env: { IMMICH_INSTANCE_URL: sim.url, IMMICH_API_KEY: SECRET_KEY, PHOTO_DIR: photoDir, HOME: stateDir } };
+  worlds.push(w);
+  return w;
+}
+
+const logOf = (w: World): string => readFileSync(path.join(w.stateDir, 'immich_ultra_sync.txt'), 'utf8');
+const checkpointOf = (w: World): Record<string, unknown> => JSON.parse(readFileSync(path.join(w.stateDir, 'checkpoint.json'), 'utf8'));
+
+/** A local port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+beforeAll(() => ensureBuilt());
+afterAll(async () => {
+  await exiftool.end();
+  for (const w of worlds) await w.sim.close();
+  removeTemps();
+});
+
+describe('checkpoint and album cache control', () => {
+  it('--clear-checkpoint alone forgets an unfinished pass and the retry list; the next --resume starts over', async () => {
+    const w = await world();
+    const state = ['--state-dir', w.stateDir];
+    chmodSync(w.sample.entry('picasa.jpg').localPath, 0o444);
+    const partial = await runCli(['--rating', '--max-assets', '12', ...state], { env: w.env });
+    expect(partial.code).toBe(1);
+    expect(partial.lines).toContain('stopped at --max-assets: run again with --resume to continue');
+    const before = checkpointOf(w) as { pass: { handled: number } | null; retries: Record<string, unknown> };
+    expect(before.pass?.handled).toBe(12);
+    expect(Object.keys(before.retries)).toEqual([w.sample.entry('picasa.jpg').assetId]);
+
+    const cleared = await runCli(['--clear-checkpoint', ...state], { env: w.env });
+    expect(cleared.code).toBe(0);
+    expect(cleared.stdout).toBe('checkpoint cleared: the next run starts from the beginning\n');
+    expect(checkpointOf(w)).toMatchObject({ pass: null, lastPassStartedAt: null, retries: {} });
+
+    chmodSync(w.sample.entry('picasa.jpg').localPath, 0o644);
+    const resumed = await runCli(['--rating', '--resume', ...state], { env: w.env });
+    expect(resumed.code).toBe(0);
+    const counts = parseSummary(resumed.lastLine);
+    // A whole pass again: every listed asset, not only the ones after the old cursor.
+    expect(counts.written + counts.unchanged + counts.skipped).toBe(16);
+    expect(counts.failed).toBe(0);
+    expect(logOf(w)).toMatch(/starting a full pass/);
+  });
+
+  it('--clear-album-cache makes an --only-new run see an album change the 24 h cache would hide', async () => {
+    const w = await world();
+    const args = ['--albums', '--only-new', '--state-dir', w.stateDir];
+    expect((await runCli(args, { env: w.env })).code).toBe(0);
+    expect(existsSync(path.join(w.stateDir, 'album-cache.json'))).toBe(true);
+
+    const picasa = w.sample.entry('picasa.jpg');
+    w.sample.library.addAssetToAlbum(w.sample.library.albumByName('Nature')!.id, picasa.assetId);
+    const cached = await runCli(args, { env: w.env });
+    expect(parseSummary(cached.lastLine).written).toBe(0);
+    expect(logOf(w)).toMatch(/albums membership from the cache/);
+
+    const cleared = await runCli(['--clear-album-cache', ...args], { env: w.env });
+    expect(cleared.code).toBe(0);
+    expect(cleared.lines[0]).toMatch(/^album cache cleared/);
+    expect(parseSummary(cleared.lastLine).written).toBe(1);
+    expect(cleared.stdout).toMatch(/^written .*picasa\.jpg: .*Nature/m);
+    const tags = await exiftool.read(picasa.localPath);
+    expect(tags.HierarchicalSubject).toEqual(expect.arrayContaining(['Albums|Nature']));
+    expectNoSecret([cleared.stdout, cleared.stderr, logOf(w)]);
+  });
+});
+
+describe('exit codes and messages', () => {
+  it('0 with --help, listing the seed flags', async () => {
+    const run = await runCli(['--help'], { env: {} });
+    expect(run.code).toBe(0);
+    for (const flag of ['--all', '--people', '--gps', '--caption', '--time', '--rating', '--albums', '--face-coordinates', '--dry-run', '--only-new', '--resume', '--clear-checkpoint', '--clear-album-cache', '--state-dir', '--path-prefix', '--path-segments', '--sidecar', '--concurrency']) {
+      expect(run.stdout).toContain(flag);
+    }
+  });
+
+  it('2 for configuration mistakes, each naming what to fix', async () => {
+    const w = await world();
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['--all', '--bogus'], w.env, /Unknown option '--bogus'.*--help/],
+      [['--state-dir', w.stateDir], w.env, /Choose what to sync: --all/],
+      [['--all', '--state-dir', w.stateDir], { ...w.env, IMMICH_INSTANCE_URL: '' }, /IMMICH_INSTANCE_URL is not set/],
+      [['--all', '--state-dir', w.stateDir], { ...w.env, IMMICH_API_KEY: '' }, /IMMICH_API_KEY is not set/],
+      [['--all', '--state-dir', w.stateDir], { ...w.env, PHOTO_DIR: path.join(w.photoDir, 'nope') }, /PHOTO_DIR ".*nope" does not exist/],
+      [['--all', '--concurrency', 'many', '--state-dir', w.stateDir], w.env, /--concurrency needs a whole number/],
+      [['--all', '--path-prefix', 'nonsense', '--state-dir', w.stateDir], w.env, /--path-prefix needs FROM=TO/],
+      [['--all', '--state-dir', w.stateDir], { ...w.env, IMMICH_INSTANCE_URL: 'ftp://example' }, /must start with http/],
+    ];
+    for (const [args, env, message] of cases) {
+      const run = await runCli(args, { env });
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(message);
+      expectNoSecret([run.stdout, run.stderr]);
+    }
+  });
+
+  it('2 when Immich rejects the key, without showing the key that was sent', async () => {
+    const w = await world();
+    const wrongKey = 'wrong-key-Zx81Pq07Lk22Hh';
+    const run = await runCli(['--all', '--state-dir', w.stateDir], { env: { ...w.env, IMMICH_API_KEY: wrongKey } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Immich rejected IMMICH_API_KEY \(401\)/);
+    expectNoSecret([run.stdout, run.stderr, logOf(w)], wrongKey);
+    expectNoSecret([run.stdout, run.stderr, logOf(w)]);
+  });
+
+  it('2 when the server is unreachable', async () => {
+    const w = await world();
+    const port = await closedPort();
+    const run = await runCli(['--all', '--retries', '0', '--state-dir', w.stateDir], { env: { ...w.env, IMMICH_INSTANCE_URL: `http://127.0.0.1:${port}` } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Immich is not reachable.*Check IMMICH_INSTANCE_URL/);
+  });
+
+  it('1 when an asset failed, naming the file and what to do; the other assets are written', async () => {
+    const w = await world();
+    const locked = w.sample.entry('thompson-springs.jpg').localPath;
+    chmodSync(locked, 0o444);
+    const run = await runCli(['--rating', '--state-dir', w.stateDir], { env: w.env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`failed ${locked}: `);
+    expect(run.stdout).toMatch(/read-only; make it writable/);
+    const counts = parseSummary(run.lastLine);
+    expect(counts.failed).toBe(1);
+    expect(counts.written).toBeGreaterThan(0);
+    expect(logOf(w)).toContain(`failed ${locked}`);
+  });
+
+  it('0 with the URL given with /api, and the start parameters in the log without the key', async () => {
+    const w = await world();
+    const run = await runCli(['--caption', '--state-dir', w.stateDir], { env: { ...w.env, IMMICH_INSTANCE_URL: `${w.sim.url}/api/` } });
+    expect(run.code).toBe(0);
+    const log = logOf(w);
+    expect(log).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z start: --caption --state-dir /m);
+    expect(log).toContain('API key set');
+    expect(log).toMatch(/Z written 0|Z written \d+, unchanged/);
+    expectNoSecret([run.stdout, run.stderr, log]);
+  });
+});
+
+describe('files: path mapping and sidecars', () => {
+  it('--path-prefix maps Immich paths onto PHOTO_DIR', async () => {
+    const w = await world();
+    const run = await runCli(['--rating', '--path-prefix', `${IMMICH_LIBRARY_ROOT}=${w.photoDir}`, '--state-dir', w.stateDir], { env: w.env });
+    expect(run.code).toBe(0);
+    expect(parseSummary(run.lastLine).written).toBeGreaterThan(0);
+    expect((await exiftool.read(w.sample.entry('portrait.jpg').localPath)).Rating).toBe(5);
+  });
+
+  it('--path-segments 2 misses the year folder: files are skipped with the reason, none written', async () => {
+    const w = await world();
+    const before = hashTree(w.photoDir);
+    const run = await runCli(['--rating', '--path-segments', '2', '--state-dir', w.stateDir], { env: w.env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^skipped .*: .*file not found/m);
+    expect(parseSummary(run.lastLine).written).toBe(0);
+    expect(hashTree(w.photoDir)).toEqual(before);
+  });
+
+  it('--sidecar writes XMP sidecars and leaves the photos alone', async () => {
+    const w = await world();
+    const portrait = w.sample.entry('portrait.jpg').localPath;
+    const photoHash = hashTree(path.dirname(portrait))[path.basename(portrait)];
+    const run = await runCli(['--rating', '--caption', '--sidecar', '--state-dir', w.stateDir], { env: w.env });
+    expect(run.code).toBe(0);
+    expect(hashTree(path.dirname(portrait))[path.basename(portrait)]).toBe(photoHash);
+    const sidecar = `${portrait}.xmp`;
+    expect(existsSync(sidecar)).toBe(true);
+    const tags = await exiftool.read(sidecar);
+    expect(tags.Rating).toBe(5);
+    expect(tags.Description).toBe('Мария и Пьер Кюри');
+  });
+});
