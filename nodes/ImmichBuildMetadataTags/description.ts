@@ -1,16 +1,15 @@
-import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 /** "all" stands for the seed's `--all`; the opt-in modules can be added next to it. */
 export const ALL_SEED_MODULES = 'all';
 
 const showForPeople = { show: { modules: [ALL_SEED_MODULES, 'people'] } };
 
-const properties: INodeProperties[] = [
+export const buildMetadataTagsProperties: INodeProperties[] = [
   {
     displayName: 'Modules',
     name: 'modules',
     type: 'multiOptions',
-    // eslint-disable-next-line n8n-nodes-base/node-param-multi-options-type-unsorted-items
     options: [
       { name: 'All (as the Seed: People, GPS, Caption, Time, Rating)', value: ALL_SEED_MODULES },
       { name: 'Albums (Event, Albums|… Keywords)', value: 'albums' },
@@ -86,18 +85,3 @@ const properties: INodeProperties[] = [
     description: 'Whether to drop face regions that did not come from Immich (other region types, unnamed boxes) when writing. Off: they are kept.',
   },
 ];
-
-export const buildMetadataTagsDescription: INodeTypeDescription = {
-  displayName: 'Immich Build Metadata Tags',
-  name: 'immichBuildMetadataTags',
-  icon: { light: 'file:immichBuildMetadataTags.svg', dark: 'file:immichBuildMetadataTags.dark.svg' },
-  group: ['transform'],
-  version: 1,
-  subtitle: '={{ ($parameter["modules"] || []).join(", ") }}',
-  description: 'Decide, per asset, which metadata Immich knows and should be written into the file (no file is touched)',
-  defaults: { name: 'Immich Build Metadata Tags' },
-  inputs: [NodeConnectionTypes.Main],
-  outputs: [NodeConnectionTypes.Main],
-  usableAsTool: true,
-  properties,
-};

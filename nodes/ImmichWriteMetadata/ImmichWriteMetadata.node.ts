@@ -1,10 +1,23 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
-import { writeMetadataDescription } from './description';
+import { writeMetadataProperties } from './description';
 import { executeWriteMetadata } from './execute';
 
 export class ImmichWriteMetadata implements INodeType {
-  description: INodeTypeDescription = writeMetadataDescription;
+  description: INodeTypeDescription = {
+    displayName: 'Immich Write Metadata',
+    name: 'immichWriteMetadata',
+    icon: { light: 'file:immichWriteMetadata.svg', dark: 'file:immichWriteMetadata.dark.svg' },
+    group: ['output'],
+    version: 1,
+    subtitle: '={{ $parameter["dryRun"] ? "dry run" : $parameter["target"] }}',
+    description: 'Write the metadata plan of each asset into its file (or XMP sidecar) with ExifTool, verified and losslessly',
+    defaults: { name: 'Immich Write Metadata' },
+    inputs: [NodeConnectionTypes.Main],
+    outputs: [NodeConnectionTypes.Main],
+    usableAsTool: true,
+    properties: writeMetadataProperties,
+  };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return executeWriteMetadata.call(this);

@@ -1,8 +1,8 @@
-import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_EXIFTOOL_PROCESSES } from '../../lib/files/exiftoolPool';
 
-const properties: INodeProperties[] = [
+export const writeMetadataProperties: INodeProperties[] = [
   {
     displayName: 'Library Path',
     name: 'libraryPath',
@@ -113,18 +113,3 @@ const properties: INodeProperties[] = [
     description: 'How many assets are processed at the same time',
   },
 ];
-
-export const writeMetadataDescription: INodeTypeDescription = {
-  displayName: 'Immich Write Metadata',
-  name: 'immichWriteMetadata',
-  icon: { light: 'file:immichWriteMetadata.svg', dark: 'file:immichWriteMetadata.dark.svg' },
-  group: ['output'],
-  version: 1,
-  subtitle: '={{ $parameter["dryRun"] ? "dry run" : $parameter["target"] }}',
-  description: 'Write the metadata plan of each asset into its file (or XMP sidecar) with ExifTool, verified and losslessly',
-  defaults: { name: 'Immich Write Metadata' },
-  inputs: [NodeConnectionTypes.Main],
-  outputs: [NodeConnectionTypes.Main],
-  usableAsTool: true,
-  properties,
-};
