@@ -216,3 +216,49 @@ describe('sidecar target (.xmp)', () => {
     expect((await rediff(writer, sidecar, plan, 'sidecar')).changes).toEqual([]);
   });
 });
+
+describe('albums', () => {
+  it('Event and hierarchy follow the albums; a left album is replaced, not piled up; user comment on request', async () => {
+    const file = copySample('albums/nature/cyclamen_persicum.jpg', dir, 'albums.jpg');
+    const first = buildMetadataPlan(makeAsset({ albums: ['Flowers', 'Garden, 2024'] }), { modules: ['albums'], albumsInUserComment: true });
+    await applyPlan(writer, file, first);
+    let current = await readCurrent(writer, file, first, 'embedded');
+    expect(current['XMP-iptcExt:Event']).toBe('Flowers; Garden, 2024');
+    expect(current['ExifIFD:UserComment']).toBe('Flowers; Garden, 2024');
+    expect((await immichRead(immich, file)).tags).toEqual(['Albums/Flowers', 'Albums/Garden, 2024']);
+    expect((await rediff(writer, file, first)).changes).toEqual([]);
+
+    const second = buildMetadataPlan(makeAsset({ albums: ['Flowers'] }), { modules: ['albums'], albumsInUserComment: true });
+    await applyPlan(writer, file, second);
+    current = await readCurrent(writer, file, second, 'embedded');
+    expect(current['XMP-lr:HierarchicalSubject']).toEqual(['Albums|Flowers']);
+    expect(current['XMP-iptcExt:Event']).toBe('Flowers');
+    expect(current['ExifIFD:UserComment']).toBe('Flowers');
+    expect((await rediff(writer, file, second)).changes).toEqual([]);
+  });
+});
+
+describe('names that need escaping', () => {
+  it('face regions and keywords with commas, braces, pipes and non-Latin text survive ExifTool', async () => {
+    const file = copySample('unmerged-branches/solvay.jpg', dir, 'escape.jpg');
+    const names = ['Мария, {Кюри}', 'A|B [x]', '日本 太郎'];
+    const asset = makeAsset({
+      people: names.map((n) => person(n)),
+      faces: names.map((n, i) => ({
+        id: `f${i}`, personId: `p${i}`, personName: n, personHidden: false,
+        x1: 100 + i * 200, y1: 100, x2: 180 + i * 200, y2: 200, imageWidth: 1280, imageHeight: 926, sourceType: 'machine-learning',
+      })),
+    });
+    const plan = buildMetadataPlan(asset, { modules: ['people', 'faces'] });
+    await applyPlan(writer, file, plan);
+    const read = await immichRead(immich, file);
+    expect(read.faces.map((f) => [f.name, f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2])).toEqual(
+      names.map((n, i) => [n, 100 + i * 200, 100, 180 + i * 200, 200]),
+    );
+    expect(read.tags).toEqual(['People/Мария, {Кюри}', 'People/A|B [x]', 'People/日本 太郎']);
+    const current = await readCurrent(writer, file, plan, 'embedded');
+    expect(current['XMP-iptcExt:PersonInImage']).toEqual(names);
+    expect(current['IPTC:Keywords']).toEqual(names);
+    expect((await rediff(writer, file, plan)).changes).toEqual([]);
+  });
+});
