@@ -1,0 +1,221 @@
+/**
+ * Shared tools for the reliability suite: the built command line as a child process, temp folders,
+ * hashing, seeded randomness (so a failing kill schedule reproduces), and read-only files that stay
+ * read-only even for root (CI runs the tests as root, and root ignores permission bits).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { createHash } from 'crypto';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { repoRoot, samplesDir } from '../simulator';
+
+export const ROOT = repoRoot();
+export const NODE_BIN = path.join(ROOT, 'node_modules', '.bin', 'node');
+export const CLI_JS = path.join(ROOT, 'dist', 'cli', 'immich-metadata-sync.js');
+export const TEMP_MARK = '.immich-sync-tmp-';
+
+export function sample(relative: string): string {
+  return path.join(samplesDir(), relative);
+}
+
+function newestTs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestTs(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The command line runs from dist/ (as users run it). CI builds before jest; locally a stale build is
+ * rebuilt here so the tests never judge yesterday's code.
+ */
+export function ensureCliBuilt(): void {
+  const sources = Math.max(newestTs(path.join(ROOT, 'cli')), newestTs(path.join(ROOT, 'lib')));
+  const fresh = (): boolean =>
+    existsSync(CLI_JS) &&
+    statSync(CLI_JS).mtimeMs >= sources &&
+    existsSync(path.join(ROOT, 'dist', 'lib', 'files', 'writer.js')) &&
+    statSync(path.join(ROOT, 'dist', 'lib', 'files', 'writer.js')).mtimeMs >= sources;
+  if (fresh()) return;
+  spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+  });
+  if (!fresh()) throw new Error('dist/cli is stale and `tsc -p tsconfig.json` did not refresh it: run `npm run build` and read the errors.');
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
+
+export interface CliRunOptions {
+  env: Record<string, string>;
+  /** Sees every stdout line as it arrives, with the child (to kill it mid-run). */
+  onLine?: (line: string, child: ChildProcess) => void;
+  onSpawn?: (child: ChildProcess) => void;
+  /** Kills the child (SIGKILL) if it is still running after this long: a hang is a failure, not a stuck suite. */
+  hardTimeoutMs?: number;
+}
+
+export function runCli(args: string[], options: CliRunOptions): Promise<CliResult & { timedOut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const env = { PATH: `${path.dirname(NODE_BIN)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? os.tmpdir(), ...options.env };
+    const child = spawn(NODE_BIN, [CLI_JS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    let timedOut = false;
+    const timer = options.hardTimeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, options.hardTimeoutMs)
+      : null;
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      stdout += chunk;
+      partial += chunk;
+      const parts = partial.split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) options.onLine?.(line, child);
+    });
+    child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, lines: stdout.split('\n').filter((l) => l.length > 0), timedOut });
+    });
+    options.onSpawn?.(child);
+  });
+}
+
+export interface Counts {
+  written: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+}
+
+export function summaryOf(result: CliResult): Counts | null {
+  for (const line of [...result.lines].reverse()) {
+    const m = /^written (\d+), unchanged (\d+), skipped (\d+), failed (\d+)$/.exec(line);
+    if (m) return { written: Number(m[1]), unchanged: Number(m[2]), skipped: Number(m[3]), failed: Number(m[4]) };
+  }
+  return null;
+}
+
+const temps: string[] = [];
+
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `rel-${prefix}-`));
+  temps.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of temps.splice(0)) {
+    unlockTree(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** Every regular file under dir (not following symlinks), relative path → sha256. */
+export function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) out[path.relative(dir, full)] = sha256(full);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else out.push(full);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export function tempLeftovers(dir: string): string[] {
+  return listFiles(dir).filter((f) => path.basename(f).includes(TEMP_MARK));
+}
+
+export function makeWritable(dir: string): void {
+  for (const full of listFiles(dir)) if (!lstatSync(full).isSymbolicLink()) chmodSync(full, statSync(full).mode | 0o200);
+}
+
+/** mulberry32: small, fast, and the same sequence on every machine for a given seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/* ---- immutable files: read-only that holds for root too ---- */
+
+const immutable = new Set<string>();
+
+/**
+ * `chattr +i` makes a file or folder unchangeable even for root (rename, unlink and create inside are
+ * refused). Returns false when the file system or the container does not allow it.
+ */
+export function makeImmutable(target: string): boolean {
+  const r = spawnSync('chattr', ['+i', target], { encoding: 'utf8' });
+  if (r.status !== 0) return false;
+  immutable.add(target);
+  return true;
+}
+
+export function clearImmutable(target: string): void {
+  spawnSync('chattr', ['-i', target]);
+  immutable.delete(target);
+}
+
+function unlockTree(dir: string): void {
+  for (const target of [...immutable]) if (target === dir || target.startsWith(dir + path.sep)) clearImmutable(target);
+}
+
+/** Whether chattr +i works here (probed on a scratch file). */
+export function immutableSupported(): boolean {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rel-chattr-probe-'));
+  const probe = path.join(dir, 'probe');
+  require('fs').writeFileSync(probe, 'x');
+  const ok = makeImmutable(probe);
+  if (ok) clearImmutable(probe);
+  rmSync(dir, { recursive: true, force: true });
+  return ok;
+}
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
