@@ -72,7 +72,8 @@ export class SpecValidator {
   constructor(specPath = openApiPath()) {
     const raw = JSON.parse(fs.readFileSync(specPath, 'utf8')) as Json;
     const spec = convertNullable(raw) as Json;
-    this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+    // allErrors off: the first problem is enough to fail a test, and 1000-asset pages validate faster
+    this.ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true });
     addFormats(this.ajv);
     this.ajv.addSchema({ $id: 'immich', components: spec.components }, 'immich');
     const paths = spec.paths as Record<string, Record<string, Json>>;
