@@ -213,7 +213,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
   };
 
   const inflight = new Set<Promise<void>>();
-  const handledThisRun = new Set<string>();
+  // Only retried ids are remembered (bounded by the retry list), so memory does not grow with the library.
+  const retriedThisRun = new Set<string>();
   const dispatch = async (item: WorkItem): Promise<void> => {
     while (inflight.size >= concurrency) await Promise.race(inflight);
     const slot: { outcome: Outcome | null; abandoned: boolean } = { outcome: null, abandoned: false };
@@ -221,7 +222,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     const task = handleAsset(item)
       .then((outcome) => {
         slot.outcome = outcome;
-        handledThisRun.add(item.id);
+        if (item.origin === 'retry') retriedThisRun.add(item.id);
         counts[outcome.result.status] += 1;
         options.onResult?.(outcome.result, { id: item.id, originalPath: outcome.originalPath });
       })
@@ -323,7 +324,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
           exhausted = false;
           break;
         }
-        if (handledThisRun.has(asset.id)) continue; // retried earlier in this run
+        if (retriedThisRun.has(asset.id)) continue; // retried earlier in this run
         budget -= 1;
         await dispatch({ origin: 'listing', id: asset.id, summary: asset });
       }
