@@ -39,6 +39,12 @@ export function rootOf(value: string): string {
   return value.split('/')[0];
 }
 
+/** We only ever write <root>/<name>: deeper entries under the same root (digiKam's People/Family/Anna) are the user's. */
+export function isOwnedValue(value: string, roots: ReadonlySet<string>): boolean {
+  const levels = value.split('/');
+  return levels.length === 2 && roots.has(levels[0]) && levels[1] !== '';
+}
+
 /** ExifTool returns one-element lists as a scalar and numeric keywords as numbers. */
 export function toStringList(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
@@ -97,11 +103,11 @@ export function leavesUnder(lists: Pick<KeywordLists, 'hierarchicalSubject' | 't
   const rootSet = new Set(roots);
   for (const entry of lists.hierarchicalSubject) {
     const levels = entry.split('|');
-    if (levels.length > 1 && rootSet.has(levels[0])) leaves.add(levels[levels.length - 1]);
+    if (levels.length === 2 && rootSet.has(levels[0])) leaves.add(levels[1]);
   }
   for (const entry of lists.tagsList) {
     const levels = entry.split('/');
-    if (levels.length > 1 && rootSet.has(levels[0])) leaves.add(levels.slice(1).join('/'));
+    if (levels.length === 2 && rootSet.has(levels[0])) leaves.add(levels[1]);
   }
   return leaves;
 }
@@ -119,14 +125,14 @@ export function mergeKeywords(file: KeywordLists, intent: KeywordIntent, setting
     baseHierarchy = flat.map(toHierarchicalSubject);
   }
   const hierarchicalSubject = mergeOwned(baseHierarchy, hierarchy.map(toHierarchicalSubject), (entry) =>
-    managed.has(rootOf(fromHierarchicalSubject(entry))),
+    isOwnedValue(fromHierarchicalSubject(entry), managed),
   );
 
   const writeTagsList = file.tagsList.length > 0 || (settings.forceTagsList && (hierarchy.length > 0 || hierarchicalSubject.length > 0));
   let tagsList = file.tagsList;
   if (writeTagsList) {
     const base = file.tagsList.length > 0 ? file.tagsList : hierarchicalSubject.map(fromHierarchicalSubject);
-    tagsList = mergeOwned(base, hierarchy, (entry) => managed.has(rootOf(entry)));
+    tagsList = mergeOwned(base, hierarchy, (entry) => isOwnedValue(entry, managed));
   }
 
   const ownedFlat = leavesUnder(file, intent.flatOwnerRoots);

@@ -153,3 +153,25 @@ describe('echo guard', () => {
     expect(plan.skipped).toEqual([{ module: 'faces', reason: expect.stringContaining('edited') }]);
   });
 });
+
+describe('other formats', () => {
+  it.each([
+    ['formats/motionphoto/samsung-one-ui-6.heic', 3000, 4000], // HEIC with EXIF Orientation 6: displayed portrait
+    ['formats/heic/IMG_2682.heic', 4032, 3024],
+    ['formats/webp/denali.webp', 600, 315],
+    ['formats/png/density_plot.png', 800, 800],
+    ['formats/avif/8bit-sRGB.avif', 1617, 1080],
+  ])('%s: Immich reads the boxes back in its displayed frame', async (sample, width, height) => {
+    const file = copySample(sample, dir, `fmt-${sample.split('/').pop()}`);
+    const marie = [Math.round(width * 0.1), Math.round(height * 0.2), Math.round(width * 0.3), Math.round(height * 0.5)];
+    const pierre = [Math.round(width * 0.6), Math.round(height * 0.1), Math.round(width * 0.9), Math.round(height * 0.4)];
+    // Immich's ML boxes are relative to its preview (here: half size): scale must not matter.
+    const half = (b: number[]) => b.map((v) => v / 2);
+    const plan = buildMetadataPlan(portraitAsset({ marie: half(marie), pierre: half(pierre) }, width / 2, height / 2), { modules: ['faces'] });
+    await applyPlan(writer, file, plan);
+    const read = byName((await immichRead(immich, file)).faces);
+    expectWithin(read['Marie Curie'], [...marie, width, height], 1);
+    expectWithin(read['Pierre Curie'], [...pierre, width, height], 1);
+    expect((await rediff(writer, file, plan)).changes).toEqual([]);
+  });
+});

@@ -52,7 +52,7 @@ describe('hierarchy encodings', () => {
   });
 
   it('finds the leaves under a root in both hierarchy lists', () => {
-    const leaves = leavesUnder({ hierarchicalSubject: ['People|Anna', 'Places|Rome', 'People'], tagsList: ['People/Bob'] }, ['People']);
+    const leaves = leavesUnder({ hierarchicalSubject: ['People|Anna', 'Places|Rome', 'People', 'People|Family|Eve'], tagsList: ['People/Bob'] }, ['People']);
     expect([...leaves].sort()).toEqual(['Anna', 'Bob']);
   });
 });
@@ -80,6 +80,14 @@ describe('mergeKeywords', () => {
       iptcKeywords: ['Paris', 'Marie Skłodowska-Curie'],
       personInImage: ['A Stranger', 'Marie Skłodowska-Curie'],
     });
+  });
+
+  it("leaves deeper entries under our roots alone: we only ever write <root>|<name>", () => {
+    const file = { ...empty, hierarchicalSubject: ['People|Family|Eve', 'People|Old'], tagsList: ['People/Family/Eve', 'People/Old'], subject: ['Eve', 'Old'] };
+    const merged = mergeKeywords(file, peopleIntent(['New']), settings);
+    expect(merged.hierarchicalSubject).toEqual(['People|Family|Eve', 'People|New']);
+    expect(merged.tagsList).toEqual(['People/Family/Eve', 'People/New']);
+    expect(merged.subject).toEqual(['Eve', 'New']);
   });
 
   it('never removes a flat keyword that is not the leaf of our hierarchy', () => {

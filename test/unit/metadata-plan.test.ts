@@ -132,8 +132,8 @@ describe('buildMetadataPlan', () => {
       expect(buildMetadataPlan(makeAsset(), { modules: ['albums'] }).albums).toEqual({ names: [], userComment: false });
     });
     it('drops echoes of our own People/ and Albums/ roots from Immich tags', () => {
-      const plan = buildMetadataPlan(makeAsset({ tags: ['People/Anna', 'Albums/Trips', 'Travel/Japan', 'Peoples'] }), { modules: ['tags'] });
-      expect(plan.tags).toEqual({ values: ['Travel/Japan', 'Peoples'] });
+      const plan = buildMetadataPlan(makeAsset({ tags: ['People/Anna', 'Albums/Trips', 'Travel/Japan', 'Peoples', 'People/Family/Eve'] }), { modules: ['tags'] });
+      expect(plan.tags).toEqual({ values: ['Travel/Japan', 'Peoples', 'People/Family/Eve'] });
     });
   });
 

@@ -13,6 +13,7 @@ import {
   storedToDisplayed,
   toOrientation,
   type ExifOrientation,
+  type MwgArea,
 } from '../faceGeometry';
 import { leavesUnder, toStringList } from '../keywords';
 import type { BuildOptions, ModuleOutcome } from '../options';
@@ -119,8 +120,8 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
   const embedded = ctx.target === 'embedded';
   const storedWidth = (embedded ? positiveNumber(ctx.read('ImageWidth')) : null) ?? plan.fallbackStoredWidth;
   const storedHeight = (embedded ? positiveNumber(ctx.read('ImageHeight')) : null) ?? plan.fallbackStoredHeight;
-  const orientationTag = embedded ? ctx.read('Orientation') : undefined;
-  const orientation = toOrientation(orientationTag ?? plan.fallbackOrientation ?? 1);
+  // The file is the truth for its own orientation (no tag = as stored); a sidecar cannot tell, Immich can.
+  const orientation = toOrientation(embedded ? ctx.read('Orientation') : plan.fallbackOrientation);
   if (!storedWidth || !storedHeight) {
     ctx.note('face regions skipped: the image size is unknown (neither the file nor Immich gives it)');
     return;
@@ -155,9 +156,10 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
 
   const display = displayedDimensions(storedWidth, storedHeight, orientation);
   const describeRegions = (list: Region[], w: number, h: number) =>
-    list
-      .filter((r) => r.Area && r.Name)
-      .map((r) => describe(r.Name!, storedToDisplayed(mwgAreaToBox(r.Area as Required<Region>['Area'] & { X: number; Y: number; W: number; H: number }), orientation), w, h));
+    list.flatMap((r) => {
+      const area = numericArea(r.Area);
+      return area && r.Name ? [describe(r.Name, storedToDisplayed(mwgAreaToBox(area), orientation), w, h)] : [];
+    });
   const beforeDims = displayedDimensions(Number(dims?.W) || storedWidth, Number(dims?.H) || storedHeight, orientation);
   const before = describeRegions(ours, beforeDims.width, beforeDims.height);
   const after = describeRegions(wanted, display.width, display.height);
@@ -176,18 +178,26 @@ function sameRegions(current: Region[], wanted: Region[], width: number, height:
   if (current.length !== wanted.length) return false;
   const remaining = [...current];
   for (const w of wanted) {
-    const i = remaining.findIndex((c) => c.Name === w.Name && nearArea(c.Area, w.Area!, width, height));
+    const i = remaining.findIndex((c) => c.Name === w.Name && nearArea(c.Area, w.Area, width, height));
     if (i < 0) return false;
     remaining.splice(i, 1);
   }
   return true;
 }
 
-function nearArea(a: Region['Area'], b: NonNullable<Region['Area']>, width: number, height: number): boolean {
-  if (!a || [a.X, a.Y, a.W, a.H].some((v) => typeof v !== 'number')) return false;
-  if (a.Unit !== undefined && a.Unit !== 'normalized') return false;
-  const boxA = mwgAreaToBox(a as { X: number; Y: number; W: number; H: number });
-  const boxB = mwgAreaToBox(b as { X: number; Y: number; W: number; H: number });
+/** A normalized MWG area with all four numbers, or null. */
+function numericArea(area: Region['Area']): MwgArea | null {
+  if (!area || (area.Unit !== undefined && area.Unit !== 'normalized')) return null;
+  const { X, Y, W, H } = area;
+  return typeof X === 'number' && typeof Y === 'number' && typeof W === 'number' && typeof H === 'number' ? { X, Y, W, H } : null;
+}
+
+function nearArea(a: Region['Area'], b: Region['Area'], width: number, height: number): boolean {
+  const areaA = numericArea(a);
+  const areaB = numericArea(b);
+  if (!areaA || !areaB) return false;
+  const boxA = mwgAreaToBox(areaA);
+  const boxB = mwgAreaToBox(areaB);
   return (
     Math.abs(boxA.x1 - boxB.x1) * width <= FACE_TOLERANCE_PX &&
     Math.abs(boxA.x2 - boxB.x2) * width <= FACE_TOLERANCE_PX &&

@@ -1,6 +1,6 @@
 /** Tags: Immich's own tags as hierarchies plus their leaf as a flat keyword (never our People/Albums echoes). */
 import type { ImmichAssetDetails } from '../../immich/types';
-import { rootOf, unique } from '../keywords';
+import { isOwnedValue, unique } from '../keywords';
 import type { ModuleOutcome } from '../options';
 import { ALBUMS_ROOT, PEOPLE_ROOT, type TagsPlan } from '../types';
 
@@ -11,7 +11,8 @@ export function planTags(asset: ImmichAssetDetails): ModuleOutcome<TagsPlan> {
       .filter((value) => value !== ''),
   );
   // Immich made these from our own People|/Albums| hierarchies: writing them back would duplicate them.
-  const own = values.filter((value) => [PEOPLE_ROOT, ALBUMS_ROOT].includes(rootOf(value)));
+  const roots = new Set([PEOPLE_ROOT, ALBUMS_ROOT]);
+  const own = values.filter((value) => isOwnedValue(value, roots));
   const kept = values.filter((value) => !own.includes(value));
   if (kept.length === 0) return { skipped: 'the asset has no Immich tags (besides our own People/ and Albums/ echoes)' };
   return { plan: { values: kept } };
