@@ -46,7 +46,7 @@ function log(message) {
 function run(command, args, cwd, what) {
   log(`${what}: ${command} ${args.join(' ')} (in ${cwd})`);
   const started = Date.now();
-  const result = spawnSync(command, args, { cwd, env: toolEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
+  const result = spawnSync(command, args, { cwd, env: toolEnv(), stdio: ['ignore', 2, 2] });
   if (result.error) throw new Error(`${what} could not start: ${result.error.message}`);
   if (result.status !== 0) {
     throw new Error(`${what} failed with exit code ${result.status}. Delete ${cwd} and run "npm run n8n:install" again.`);

@@ -1,0 +1,298 @@
+/**
+ * Runs workflows in a real n8n through its command line, the way a user with a manual community-node
+ * install would: the package is packed with `npm pack` and installed into `<N8N_USER_FOLDER>/.n8n/nodes`.
+ * Shared by the template's e2e test and `npm run demo`.
+ *
+ * Every n8n command runs as an asynchronous child process: the Immich simulator usually lives in the
+ * calling process, and a synchronous spawn would block it from answering n8n's requests.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface CommandResult {
+  command: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface N8nCredentialFile {
+  id: string;
+  name: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface N8nNode {
+  id: string;
+  name: string;
+  type: string;
+  typeVersion: number;
+  position: [number, number];
+  parameters: Record<string, unknown>;
+  credentials?: Record<string, { id: string; name: string }>;
+  disabled?: boolean;
+  [key: string]: unknown;
+}
+
+export interface N8nWorkflow {
+  id?: string;
+  name: string;
+  nodes: N8nNode[];
+  connections: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+  staticData?: Record<string, unknown> | null;
+  [key: string]: unknown;
+}
+
+export interface NodeRun {
+  /** How many times the node ran in this execution. */
+  runs: number;
+  items: Array<Record<string, unknown>>;
+  error: string | null;
+  executionTimeMs: number;
+}
+
+export interface ExecutionReport {
+  durationMs: number;
+  /** Per node name, the items of its first output of its (last) run; absent when the node did not run. */
+  nodes: Record<string, NodeRun>;
+  /** The workflow-level error, if n8n reported one. */
+  error: string | null;
+  raw: CommandResult;
+}
+
+/** The repository root: the folder with this package's package.json, from src (test/e2e) or dist (dist/test/e2e). */
+export function findRepoRoot(start: string = __dirname): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'n8n-nodes-immich-metadata-sync') return dir;
+    if (path.dirname(dir) === dir) throw new Error(`Cannot find the n8n-nodes-immich-metadata-sync package root above ${start}`);
+  }
+}
+
+export const PACKAGE_NAME = 'n8n-nodes-immich-metadata-sync';
+
+/** Node 24 first on PATH: npm and n8n must build and load native modules for the Node running us. */
+function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const nodeDir = path.dirname(process.execPath);
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${nodeDir}${path.delimiter}${process.env.PATH ?? ''}`, ...extra };
+  // Under Jest NODE_ENV is "test", which silences n8n's logger and its --rawOutput print.
+  delete env.NODE_ENV;
+  delete env.JEST_WORKER_ID;
+  return env;
+}
+
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void },
+): Promise<CommandResult> {
+  const started = Date.now();
+  const display = `${path.basename(command)} ${args.join(' ')}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? toolEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`${display} did not finish within ${options.timeoutMs} ms (killed). Output so far:\n${tail(stdout + stderr)}`));
+    }, options.timeoutMs ?? 10 * 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (options.onLine) chunk.toString().split('\n').filter(Boolean).forEach(options.onLine);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (options.onLine) chunk.toString().split('\n').filter(Boolean).forEach(options.onLine);
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${display} could not start: ${error.message}`));
+    });
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ command: display, exitCode, stdout, stderr, durationMs: Date.now() - started });
+    });
+  });
+}
+
+function tail(text: string, lines = 40): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+function assertSuccess(result: CommandResult, what: string): CommandResult {
+  if (result.exitCode !== 0) {
+    throw new Error(`${what} failed (exit ${result.exitCode}): ${result.command}\n--- stdout ---\n${tail(result.stdout)}\n--- stderr ---\n${tail(result.stderr)}`);
+  }
+  return result;
+}
+
+/** Installs n8n into the cache folder, or reuses it (scripts/ensure-n8n.js). */
+export function ensureN8n(repoRoot: string = findRepoRoot()): { n8nBin: string; version: string; cacheDir: string } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const helper = require(path.join(repoRoot, 'scripts', 'ensure-n8n.js')) as { ensureN8n: () => { n8nBin: string; version: string; cacheDir: string } };
+  return helper.ensureN8n();
+}
+
+/** `npm pack` of this package (its dist/ must be built) into destDir; returns the .tgz path. */
+export async function packPackage(repoRoot: string, destDir: string): Promise<string> {
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'nodes'))) throw new Error(`${repoRoot}/dist is missing: run "npm run build" first`);
+  fs.mkdirSync(destDir, { recursive: true });
+  const result = assertSuccess(await runCommand('npm', ['pack', '--json', '--pack-destination', destDir], { cwd: repoRoot }), 'npm pack');
+  const packed = JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as Array<{ filename: string }>;
+  return path.join(destDir, packed[0].filename);
+}
+
+export interface N8nInstanceOptions {
+  n8nBin: string;
+  /** Becomes N8N_USER_FOLDER (n8n keeps its database and installed nodes in <folder>/.n8n). */
+  userFolder: string;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** Receives every line n8n prints (progress for the demo). */
+  onLine?: (line: string) => void;
+}
+
+/** One n8n "installation": a user folder with its own database, encryption key and installed nodes. */
+export class N8nInstance {
+  readonly userFolder: string;
+  readonly logFile: string;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(private readonly options: N8nInstanceOptions) {
+    this.userFolder = path.resolve(options.userFolder);
+    fs.mkdirSync(path.join(this.userFolder, '.n8n', 'nodes'), { recursive: true });
+    this.logFile = path.join(this.userFolder, 'n8n.log');
+    const keyFile = path.join(this.userFolder, 'encryption-key');
+    if (!fs.existsSync(keyFile)) fs.writeFileSync(keyFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+    this.env = toolEnv({
+      N8N_USER_FOLDER: this.userFolder,
+      // The same key for every command, or credentials imported by one cannot be read by the next.
+      N8N_ENCRYPTION_KEY: fs.readFileSync(keyFile, 'utf8').trim(),
+      N8N_LOG_LEVEL: options.logLevel ?? 'info',
+      N8N_LOG_OUTPUT: 'console,file',
+      N8N_LOG_FILE_LOCATION: this.logFile,
+      DB_TYPE: 'sqlite',
+      // Nothing may reach the network: no telemetry, version checks, templates or banners.
+      N8N_DIAGNOSTICS_ENABLED: 'false',
+      N8N_DIAGNOSTICS_CONFIG_FRONTEND: '',
+      N8N_DIAGNOSTICS_CONFIG_BACKEND: '',
+      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+      N8N_TEMPLATES_ENABLED: 'false',
+      N8N_PERSONALIZATION_ENABLED: 'false',
+      N8N_HIRING_BANNER_ENABLED: 'false',
+      N8N_AI_ENABLED: 'false',
+      EXTERNAL_FRONTEND_HOOKS_URLS: '',
+      N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+      N8N_REINSTALL_MISSING_PACKAGES: 'false',
+      N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+      N8N_RUNNERS_ENABLED: 'true',
+      N8N_RUNNERS_MODE: 'internal',
+      N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
+      GENERIC_TIMEZONE: 'UTC',
+      TZ: 'UTC',
+    });
+  }
+
+  /** Runs one n8n command; fails with n8n's output when it exits non-zero. */
+  async n8n(args: string[], what: string, timeoutMs = 5 * 60_000): Promise<CommandResult> {
+    const result = await runCommand(process.execPath, [this.options.n8nBin, ...args], { cwd: this.userFolder, env: this.env, timeoutMs, onLine: this.options.onLine });
+    return assertSuccess(result, what);
+  }
+
+  /** Manual community-node install: `npm install <tgz>` inside <user folder>/.n8n/nodes. */
+  async installPackage(tgzPath: string): Promise<void> {
+    const nodesDir = path.join(this.userFolder, '.n8n', 'nodes');
+    const manifest = path.join(nodesDir, 'package.json');
+    if (!fs.existsSync(manifest)) fs.writeFileSync(manifest, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+    assertSuccess(
+      await runCommand('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', path.resolve(tgzPath)], { cwd: nodesDir, env: toolEnv(), timeoutMs: 10 * 60_000, onLine: this.options.onLine }),
+      `installing ${path.basename(tgzPath)} into ${nodesDir}`,
+    );
+  }
+
+  async importCredentials(credentials: N8nCredentialFile[]): Promise<void> {
+    const file = path.join(this.userFolder, 'import-credentials.json');
+    fs.writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+    try {
+      await this.n8n(['import:credentials', `--input=${file}`], 'n8n import:credentials');
+    } finally {
+      fs.rmSync(file, { force: true }); // it holds the API key in clear text
+    }
+  }
+
+  async importWorkflow(workflow: N8nWorkflow): Promise<void> {
+    if (!workflow.id) throw new Error('Give the workflow an id before importing it, so that it can be executed by id');
+    const file = path.join(this.userFolder, `import-workflow-${workflow.id}.json`);
+    fs.writeFileSync(file, JSON.stringify(workflow, null, 2));
+    await this.n8n(['import:workflow', `--input=${file}`], 'n8n import:workflow');
+  }
+
+  /** `n8n execute --id --rawOutput`; the run's per-node items are in the report even when the run failed. */
+  async execute(workflowId: string): Promise<ExecutionReport> {
+    const raw = await runCommand(process.execPath, [this.options.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
+      cwd: this.userFolder,
+      env: this.env,
+      timeoutMs: 15 * 60_000,
+      onLine: this.options.onLine,
+    });
+    const run = extractRunJson(raw.stdout);
+    if (!run) {
+      throw new Error(`n8n execute printed no run data (exit ${raw.exitCode}).\n--- stdout ---\n${tail(raw.stdout)}\n--- stderr ---\n${tail(raw.stderr)}`);
+    }
+    return { durationMs: raw.durationMs, ...summarizeRun(run), raw };
+  }
+
+  /** The stored workflow, including its static data (where the sync checkpoint lives). */
+  async exportWorkflow(workflowId: string): Promise<N8nWorkflow> {
+    const file = path.join(this.userFolder, `export-${workflowId}.json`);
+    await this.n8n(['export:workflow', `--id=${workflowId}`, `--output=${file}`], 'n8n export:workflow');
+    const exported = JSON.parse(fs.readFileSync(file, 'utf8')) as N8nWorkflow | N8nWorkflow[];
+    fs.rmSync(file, { force: true });
+    return Array.isArray(exported) ? exported[0] : exported;
+  }
+}
+
+/**
+ * `--rawOutput` prints the run as indented JSON, but n8n's console log lines share stdout: take the
+ * block from the first line that is exactly "{" to the next line that is exactly "}".
+ */
+export function extractRunJson(stdout: string): Record<string, unknown> | null {
+  const lines = stdout.split('\n');
+  for (let start = lines.indexOf('{'); start >= 0; start = lines.indexOf('{', start + 1)) {
+    const end = lines.indexOf('}', start);
+    if (end < 0) return null;
+    try {
+      const parsed = JSON.parse(lines.slice(start, end + 1).join('\n')) as Record<string, unknown>;
+      if (parsed && typeof parsed === 'object' && 'data' in parsed) return parsed;
+    } catch {
+      // not the run block; keep looking
+    }
+  }
+  return null;
+}
+
+interface RawTaskData {
+  executionTime?: number;
+  error?: { message?: string; description?: string };
+  data?: { main?: Array<Array<{ json: Record<string, unknown> }> | null> };
+}
+
+function summarizeRun(run: Record<string, unknown>): Omit<ExecutionReport, 'durationMs' | 'raw'> {
+  const resultData = ((run.data as Record<string, unknown>)?.resultData ?? {}) as { runData?: Record<string, RawTaskData[]>; error?: { message?: string; description?: string } };
+  const nodes: Record<string, NodeRun> = {};
+  for (const [name, tasks] of Object.entries(resultData.runData ?? {})) {
+    const last = tasks[tasks.length - 1];
+    nodes[name] = {
+      runs: tasks.length,
+      items: (last?.data?.main?.[0] ?? []).map((item) => item.json),
+      error: last?.error ? [last.error.message, last.error.description].filter(Boolean).join(': ') : null,
+      executionTimeMs: last?.executionTime ?? 0,
+    };
+  }
+  const error = resultData.error ? [resultData.error.message, resultData.error.description].filter(Boolean).join(': ') : null;
+  return { nodes, error };
+}

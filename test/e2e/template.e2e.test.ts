@@ -1,0 +1,192 @@
+/**
+ * The bundled template, end to end in a real n8n (installed by scripts/ensure-n8n.js), with this
+ * package installed from its npm pack, against the spec-checking Immich simulator, on copies of the
+ * real sample files, checked on disk with ExifTool. Runs with `npm run test:e2e` (after a build).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ExifTool } from 'exiftool-vendored';
+import { createSampleLibrary, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
+import { makeTreeWritable, TemplateEnvironment, type TemplateRun } from './templateEnvironment';
+import type { SyncCheckpoint } from '../../lib/sync/checkpoint';
+
+jest.setTimeout(20 * 60_000);
+
+let workDir: string;
+let sample: SampleLibrary;
+let simulator: Simulator;
+let env: TemplateEnvironment;
+const exiftool = new ExifTool({ taskTimeoutMillis: 30_000 });
+const runs: TemplateRun[] = [];
+
+beforeAll(async () => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immich-template-e2e-'));
+  sample = createSampleLibrary({ photoDir: path.join(workDir, 'library') });
+  makeTreeWritable(sample.photoDir);
+  simulator = await startSimulator({ library: sample.library });
+  env = await TemplateEnvironment.create({
+    workDir,
+    immichUrl: simulator.url,
+    apiKey: simulator.apiKey,
+    libraryPath: sample.photoDir,
+    // album membership is re-read on every new pass, so that the album change below is seen at once
+    settings: { dryRun: false, albumCacheTtlHours: 0 },
+    progress: (message) => process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}\n`),
+  });
+});
+
+afterAll(async () => {
+  await exiftool.end();
+  await simulator?.close();
+  if (workDir && process.env.KEEP_E2E_DIR !== '1') fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+async function run(): Promise<TemplateRun> {
+  const result = await env.run();
+  runs.push(result);
+  return result;
+}
+
+function fingerprint(): Map<string, string> {
+  const prints = new Map<string, string>();
+  for (const entry of sample.entries) {
+    if (!fs.existsSync(entry.localPath)) continue;
+    const stat = fs.statSync(entry.localPath);
+    prints.set(entry.localPath, `${createHash('sha256').update(fs.readFileSync(entry.localPath)).digest('hex')}:${stat.mtimeMs}`);
+  }
+  return prints;
+}
+
+function changedFiles(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...after.keys()].filter((file) => before.get(file) !== after.get(file)).sort();
+}
+
+function writtenFiles(result: TemplateRun): string[] {
+  return result.results.filter((r) => r.status === 'written').map((r) => r.file as string).sort();
+}
+
+async function checkpointOf(): Promise<SyncCheckpoint & { albumCache?: unknown }> {
+  const data = await env.staticData();
+  const state = (data.global as Record<string, unknown>)?.immichMetadataSync as { checkpoint: SyncCheckpoint; albumCache: unknown };
+  expect(state).toBeDefined();
+  return { ...state.checkpoint, albumCache: state.albumCache };
+}
+
+const asList = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
+const entry = (name: string) => sample.entry(name);
+const pathOf = (name: string) => entry(name).localPath;
+
+let afterFirstRun: Map<string, string>;
+
+test('first run writes Immich metadata into the files', async () => {
+  const before = fingerprint();
+  const result = await run();
+  afterFirstRun = fingerprint();
+
+  expect(result.report.nodes['Next Batch from Immich'].runs).toBe(1);
+  expect(result.summary).not.toBeNull();
+  expect(result.summary!.dryRun).toBe(false);
+  expect(result.summary!.failed).toBe(0);
+  expect(result.summary!.total).toBe(result.batchSize);
+  expect(result.summary!.written).toBeGreaterThan(5);
+  // what n8n reports as written is exactly what changed on disk
+  expect(writtenFiles(result)).toEqual(changedFiles(before, afterFirstRun));
+
+  const portrait = await exiftool.read(pathOf('portrait.jpg'));
+  expect(asList(portrait.PersonInImage)).toEqual(expect.arrayContaining(['Marie Curie', 'Pierre Curie']));
+  expect(asList(portrait.HierarchicalSubject)).toEqual(expect.arrayContaining(['People|Marie Curie', 'People|Pierre Curie']));
+
+  // every written album member carries its albums; every rated asset its Immich rating
+  const library = sample.library;
+  for (const written of result.results.filter((r) => r.status === 'written')) {
+    const tags = await exiftool.read(written.file as string);
+    const albums = [...library.albums.values()].filter((album) => album.assetIds.has(written.assetId)).map((album) => `Albums|${album.albumName}`);
+    expect(asList(tags.HierarchicalSubject)).toEqual(expect.arrayContaining(albums));
+    const rating = library.asset(written.assetId)?.exif?.rating;
+    if (typeof rating === 'number' && rating > 0) expect(tags.Rating).toBe(rating);
+  }
+  expect(simulator.violations()).toEqual([]);
+});
+
+test('second run rewrites nothing and the checkpoint is in static data', async () => {
+  const result = await run();
+  expect(writtenFiles(result)).toEqual([]);
+  expect(result.results.filter((r) => r.status === 'failed')).toEqual([]);
+  expect(changedFiles(afterFirstRun, fingerprint())).toEqual([]);
+
+  const checkpoint = await checkpointOf();
+  expect(checkpoint.pass).toBeNull();
+  expect(checkpoint.lastFullPassStartedAt).not.toBeNull();
+  expect(Date.parse(checkpoint.lastPassStartedAt!)).toBeGreaterThan(Date.parse(checkpoint.lastFullPassStartedAt!));
+  expect(checkpoint.retries).toEqual({});
+  expect(checkpoint.albumCache).toMatchObject({ membership: expect.any(Object) });
+});
+
+test('after a rename, an album change and a rating change the next run writes exactly those files', async () => {
+  const library = sample.library;
+  const marie = library.personByName('Marie Curie')!;
+  const album = [...library.albums.values()][0];
+  const newAlbumMember = entry('mongolels.jpg').assetId;
+  const rerated = entry('picasa.jpg').assetId;
+  expect(album.assetIds.has(newAlbumMember)).toBe(false);
+  const oldRating = library.asset(rerated)!.exif!.rating;
+
+  library.renamePerson(marie.id, 'Marie Skłodowska-Curie');
+  library.addAssetToAlbum(album.id, newAlbumMember);
+  library.setRating(rerated, oldRating === 4 ? 2 : 4);
+  const newRating = library.asset(rerated)!.exif!.rating;
+
+  const withMarie = sample.entries.filter((e) => library.asset(e.assetId)!.faces.some((f) => f.personId === marie.id) && !library.asset(e.assetId)!.deletedAt);
+  const expected = [...withMarie.map((e) => e.localPath), pathOf('mongolels.jpg'), pathOf('picasa.jpg')].sort();
+
+  const before = fingerprint();
+  const result = await run();
+  expect(result.results.filter((r) => r.status === 'failed')).toEqual([]);
+  expect(writtenFiles(result)).toEqual(expected);
+  expect(changedFiles(before, fingerprint())).toEqual(expected);
+
+  const portrait = await exiftool.read(pathOf('portrait.jpg'));
+  expect(asList(portrait.PersonInImage)).toContain('Marie Skłodowska-Curie');
+  expect(asList(portrait.PersonInImage)).not.toContain('Marie Curie');
+  expect(asList(portrait.HierarchicalSubject)).toContain('People|Marie Skłodowska-Curie');
+  expect(asList(portrait.HierarchicalSubject)).not.toContain('People|Marie Curie');
+  expect(asList((await exiftool.read(pathOf('mongolels.jpg'))).HierarchicalSubject)).toContain(`Albums|${album.albumName}`);
+  expect((await exiftool.read(pathOf('picasa.jpg'))).Rating).toBe(newRating);
+  expect(simulator.violations()).toEqual([]);
+});
+
+test('an asset that fails goes to the retry list and is written on the next run', async () => {
+  const target = entry('cyclamen_persicum.jpg');
+  const description = 'Cyclamen persicum in bloom, greenhouse';
+  sample.library.setDescription(target.assetId, description);
+  fs.chmodSync(target.localPath, 0o444);
+
+  const failing = await run();
+  const failed = failing.results.filter((r) => r.status === 'failed');
+  expect(failed.map((r) => r.assetId)).toEqual([target.assetId]);
+  expect(failed[0].reason).toMatch(/read-only/);
+  expect(failing.summary!.failedAssets.map((f) => f.assetId)).toEqual([target.assetId]);
+  expect(writtenFiles(failing)).toEqual([]);
+  const checkpoint = await checkpointOf();
+  expect(Object.keys(checkpoint.retries)).toEqual([target.assetId]);
+  expect(checkpoint.retries[target.assetId]).toMatchObject({ attempts: 1, parked: false });
+
+  fs.chmodSync(target.localPath, 0o644);
+  const retried = await run();
+  expect(writtenFiles(retried)).toEqual([target.localPath]);
+  expect((await exiftool.read(target.localPath)).Description).toBe(description);
+  expect((await checkpointOf()).retries).toEqual({});
+});
+
+test('the API key appears in no n8n output or log', () => {
+  const log = fs.existsSync(env.n8n.logFile) ? fs.readFileSync(env.n8n.logFile, 'utf8') : '';
+  expect(runs.length).toBe(5);
+  for (const result of runs) {
+    expect(result.report.raw.stdout).not.toContain(simulator.apiKey);
+    expect(result.report.raw.stderr).not.toContain(simulator.apiKey);
+  }
+  expect(log).not.toContain(simulator.apiKey);
+  expect(simulator.violations()).toEqual([]);
+});
