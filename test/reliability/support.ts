@@ -9,6 +9,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSyn
 import * as os from 'os';
 import * as path from 'path';
 
+import type { ImmichAssetDetails, ImmichExif } from '../../lib/immich/types';
 import { repoRoot, samplesDir } from '../simulator';
 
 export const ROOT = repoRoot();
@@ -218,4 +219,58 @@ export function immutableSupported(): boolean {
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/* ---- asset details as Get Asset Details emits them ---- */
+
+
+let assetCounter = 0;
+
+/** A fresh UUID-shaped asset id (the client refuses anything else). */
+export function assetId(): string {
+  assetCounter += 1;
+  return `0e1a5e00-0000-4000-8000-${assetCounter.toString(16).padStart(12, '0')}`;
+}
+
+/**
+ * Details for an asset whose Immich path maps (last 3 segments) onto `<root>/<year>/<month>/<name>`.
+ * Values differ from what the samples hold, so there is always something to write.
+ */
+export function detailsFor(originalPath: string, over: { exif?: Partial<ImmichExif>; names?: string[] } & Partial<Omit<ImmichAssetDetails, 'exif'>> = {}): ImmichAssetDetails {
+  const { exif, names: given, ...rest } = over;
+  const names = given ?? ['Marie Curie'];
+  return {
+    id: assetId(),
+    type: /\.(mp4|mov)$/i.test(originalPath) ? 'VIDEO' : 'IMAGE',
+    originalPath,
+    originalFileName: path.basename(originalPath),
+    libraryId: 'library-external-1',
+    updatedAt: '2026-01-02T03:04:05.000Z',
+    fileCreatedAt: '2019-03-21T16:04:22.000Z',
+    localDateTime: '2019-03-21T11:04:22.000Z',
+    isFavorite: false,
+    isTrashed: false,
+    visibility: 'timeline',
+    isEdited: false,
+    width: null,
+    height: null,
+    people: names.map((name, i) => ({ id: `person-${i}`, name, isHidden: false, updatedAt: null })),
+    faces: [],
+    tags: [],
+    albums: [],
+    serverMajor: 3,
+    ...rest,
+    exif: {
+      dateTimeOriginal: '2019-03-21T16:04:22.000Z',
+      timeZone: 'UTC-5',
+      description: 'Reliability test – äöü ✓',
+      rating: 4,
+      latitude: -33.856784,
+      longitude: -70.648,
+      orientation: null,
+      exifImageWidth: null,
+      exifImageHeight: null,
+      ...exif,
+    },
+  };
 }
