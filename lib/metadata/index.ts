@@ -1,6 +1,6 @@
 export * from './types';
 export { buildMetadataPlan, resolveBuildOptions, MetadataPlanError, DEFAULT_BUILD_OPTIONS } from './plan';
-export type { BuildOptions } from './plan';
+export type { BuildOptions, BuildOptionsInput } from './plan';
 export { tagsToRead, diffAgainstFile } from './diff';
 export type { MetadataDiff, TargetKind } from './diff';
 export { READ_ARGS, READ_OPTIONS, readRequest, readValue } from './readOptions';

@@ -13,6 +13,9 @@ export interface BuildOptions {
   replaceForeignRegions: boolean;
 }
 
+/** What callers pass: any subset, people switches included. */
+export type BuildOptionsInput = Partial<Omit<BuildOptions, 'people'>> & { people?: Partial<BuildOptions['people']> };
+
 export const DEFAULT_BUILD_OPTIONS: BuildOptions = Object.freeze({
   modules: [...DEFAULT_MODULES],
   people: Object.freeze({ personInImage: true, flatKeywords: true, hierarchicalKeywords: true }),

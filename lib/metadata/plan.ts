@@ -8,11 +8,11 @@ import { planPeople } from './modules/people';
 import { planRating } from './modules/rating';
 import { planTags } from './modules/tags';
 import { planTime } from './modules/time';
-import { DEFAULT_BUILD_OPTIONS, type BuildOptions, type ModuleOutcome } from './options';
+import { DEFAULT_BUILD_OPTIONS, type BuildOptions, type BuildOptionsInput, type ModuleOutcome } from './options';
 import { ALL_MODULES, type MetadataPlan, type ModuleName } from './types';
 
 export { DEFAULT_BUILD_OPTIONS };
-export type { BuildOptions };
+export type { BuildOptions, BuildOptionsInput };
 
 export class MetadataPlanError extends Error {
   constructor(message: string) {
@@ -21,7 +21,7 @@ export class MetadataPlanError extends Error {
   }
 }
 
-export function resolveBuildOptions(options: Partial<BuildOptions> = {}): BuildOptions {
+export function resolveBuildOptions(options: BuildOptionsInput = {}): BuildOptions {
   const modules = options.modules ?? DEFAULT_BUILD_OPTIONS.modules;
   const unknown = modules.filter((m) => !(ALL_MODULES as readonly string[]).includes(m));
   if (unknown.length > 0) {
@@ -61,7 +61,7 @@ function checkDetails(asset: ImmichAssetDetails, modules: ModuleName[]): void {
   }
 }
 
-export function buildMetadataPlan(asset: ImmichAssetDetails, options: Partial<BuildOptions> = {}): MetadataPlan {
+export function buildMetadataPlan(asset: ImmichAssetDetails, options: BuildOptionsInput = {}): MetadataPlan {
   const resolved = resolveBuildOptions(options);
   checkDetails(asset, resolved.modules);
   const plan: MetadataPlan = {

@@ -31,7 +31,7 @@ function richAsset(overrides: AssetOverrides = {}): ImmichAssetDetails {
     exif: {
       dateTimeOriginal: '2022-01-10T18:15:44.310Z',
       timeZone: 'America/Santiago',
-      description: 'Рассвет над 日本 — «quotes», commas, [brackets] & {braces}',
+      description: 'Рассвет над 日本 — «quotes», commas, [brackets] & {braces}\nsecond line & <tags>',
       rating: 4,
       latitude: -33.4489,
       longitude: -70.6693,

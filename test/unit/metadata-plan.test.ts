@@ -27,7 +27,7 @@ describe('buildMetadataPlan', () => {
     });
 
     it('honours the per-target switches', () => {
-      const plan = buildMetadataPlan(makeAsset({ people: [person('Anna')] }), { modules: ['people'], people: { flatKeywords: false } as never });
+      const plan = buildMetadataPlan(makeAsset({ people: [person('Anna')] }), { modules: ['people'], people: { flatKeywords: false } });
       expect(plan.people).toMatchObject({ personInImage: true, flatKeywords: false, hierarchicalKeywords: true });
       const off = buildMetadataPlan(makeAsset(), { modules: ['people'], people: { personInImage: false, flatKeywords: false, hierarchicalKeywords: false } });
       expect(off.people).toBeUndefined();
