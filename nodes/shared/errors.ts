@@ -13,5 +13,9 @@ export function errorItem(message: string, itemIndex: number, extra: Record<stri
 
 /** A NodeOperationError built from our message only (never from a wrapped HTTP error that may hold headers). */
 export function nodeError(context: Pick<IExecuteFunctions, 'getNode'>, message: string, itemIndex?: number, description?: string): NodeOperationError {
-  return new NodeOperationError(context.getNode(), message, { itemIndex, description });
+  const error = new NodeOperationError(context.getNode(), message, { itemIndex, description });
+  // n8n swaps any message that mentions a network code (ECONNRESET…) for a generic sentence, which
+  // would lose the route, the attempt count and the advice: keep ours
+  error.message = message;
+  return error;
 }

@@ -88,6 +88,21 @@ test('Immich outages are retried inside n8n as well', async () => {
   expect(sim.requestCount('POST /search/metadata')).toBe(3);
 });
 
+test('connection resets inside n8n are retried too (the n8n error wrapper is unwrapped to its code)', async () => {
+  sim.inject({ route: 'POST /search/metadata', kind: 'reset' });
+  const { items, error } = await runNode(ImmichSearchAssets, { limit: 4 }, [{ json: {} }], { credentials: credentials() });
+  expect(error).toBeNull();
+  expect(items).toHaveLength(4);
+  expect(sim.requestCount('POST /search/metadata')).toBe(2);
+});
+
+test('a reset on every attempt ends in a network error naming the code', async () => {
+  sim.inject({ route: 'POST /search/metadata', kind: 'reset', times: 10 });
+  const { error } = await runNode(ImmichSearchAssets, { limit: 4 }, [{ json: {} }], { credentials: credentials() });
+  expect(error?.message).toMatch(/Network failure \(ECONNRESET\)/);
+  expect(sim.requestCount('POST /search/metadata')).toBe(3);
+});
+
 test('the credential URL may carry /api and a trailing slash', async () => {
   const { items, error } = await runNode(ImmichSearchAssets, { limit: 2 }, [{ json: {} }], { credentials: { immichApi: { url: `${sim.url}/api/`, apiKey: sim.apiKey } } });
   expect(error).toBeNull();
