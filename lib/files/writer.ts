@@ -53,32 +53,39 @@ export async function writeAssetFile(
     ...extra,
   });
   try {
-    const existing = await inspectFile(file, options);
-    if (existing.kind === 'skip') return result('skipped', { reason: existing.reason });
-
-    const tagNames = tagsToRead(plan, options.target);
-    const current = await readCurrent(exiftool, file, existing.exists, tagNames, options);
-    const { changes, writeTags, notes } = diffAgainstFile(plan, current, options.target);
-    const withNotes = notes.length > 0 ? { notes } : {};
-    if (changes.length === 0) return result('unchanged', withNotes);
-    // Checked in a dry run too, so that it predicts what the real run will do with a damaged file.
-    const hashBefore = existing.exists && options.target === 'embedded' ? await undamagedImageHash(exiftool, file) : undefined;
-    if (options.dryRun) {
-      return result('written', {
-        ...withNotes,
-        changes,
-        verified: false,
-        reason: `Dry run: ${changes.length} field(s) would change in ${file}; nothing was written.`,
-      });
-    }
-    await writeVerifiedReplacement(exiftool, file, existing.exists, hashBefore, plan, writeTags as WriteTags, tagNames, options);
-    return result('written', { ...withNotes, changes, verified: true });
+    // Two assets can map to one file (duplicates): their inspect-read-diff-write cycles must not interleave.
+    const lockKey = await fs.realpath(file).catch(() => path.resolve(file));
+    return await withFileLock(lockKey, async () => {
+      const existing = await inspectFile(file, options);
+      if (existing.kind === 'skip') return result('skipped', { reason: existing.reason });
+      const target = existing.realFile;
+      const tagNames = tagsToRead(plan, options.target);
+      const current = await readCurrent(exiftool, target, existing.exists, tagNames, options);
+      const { changes, writeTags, notes } = diffAgainstFile(plan, current, options.target);
+      const withNotes = notes.length > 0 ? { notes } : {};
+      if (changes.length === 0) return result('unchanged', withNotes);
+      // Checked in a dry run too, so that it predicts what the real run will do with a damaged file.
+      const hashBefore = existing.exists && options.target === 'embedded' ? await undamagedImageHash(exiftool, target) : undefined;
+      if (options.dryRun) {
+        return result('written', {
+          ...withNotes,
+          changes,
+          verified: false,
+          reason: `Dry run: ${changes.length} field(s) would change in ${file}; nothing was written.`,
+        });
+      }
+      await writeVerifiedReplacement(exiftool, target, existing, hashBefore, plan, writeTags as WriteTags, tagNames, options);
+      return result('written', { ...withNotes, changes, verified: true });
+    });
   } catch (error) {
     return result('failed', { reason: failureReason(options.assetId, file, error) });
   }
 }
 
-type Inspection = { kind: 'ok'; exists: boolean } | { kind: 'skip'; reason: string };
+type FileIdentity = { ino: number; size: number; mtimeMs: number };
+type Inspection =
+  | { kind: 'ok'; exists: boolean; realFile: string; identity: FileIdentity | null }
+  | { kind: 'skip'; reason: string };
 
 /** Problems we can name before ExifTool sees the file. */
 async function inspectFile(file: string, options: WriteFileOptions): Promise<Inspection> {
@@ -90,7 +97,7 @@ async function inspectFile(file: string, options: WriteFileOptions): Promise<Ins
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && options.target === 'sidecar' && options.mediaFile) {
       await assertWritableFolder(file, who);
-      return { kind: 'ok', exists: false }; // a new sidecar
+      return { kind: 'ok', exists: false, realFile: file, identity: null }; // a new sidecar
     }
     if (code === 'ENOENT') {
       return {
@@ -110,8 +117,32 @@ async function inspectFile(file: string, options: WriteFileOptions): Promise<Ins
       `${who}: ${file} is read-only; make it writable (chmod u+w) or use Target "Sidecar" to leave it alone. Nothing was written.`,
     );
   }
-  await assertWritableFolder(file, who);
-  return { kind: 'ok', exists: true };
+  // A symlink (inside the library; escapes were refused earlier) is followed: the file it points
+  // at is rewritten, the link itself stays a link.
+  const realFile = await fs.realpath(file);
+  await assertWritableFolder(realFile, who);
+  return { kind: 'ok', exists: true, realFile, identity: identityOf(stat) };
+}
+
+function identityOf(stat: { ino: number; size: number; mtimeMs: number }): FileIdentity {
+  return { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs };
+}
+
+const fileLocks = new Map<string, Promise<unknown>>();
+
+async function withFileLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = fileLocks.get(key) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  fileLocks.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (fileLocks.get(key) === settled) fileLocks.delete(key);
+  }
 }
 
 async function assertWritableFolder(file: string, who: string): Promise<void> {
@@ -145,13 +176,14 @@ async function readOrFail(exiftool: ExifTool, file: string, tagNames: string[]):
 async function writeVerifiedReplacement(
   exiftool: ExifTool,
   file: string,
-  exists: boolean,
+  inspected: { exists: boolean; identity: FileIdentity | null },
   hashBefore: string | undefined,
   plan: MetadataPlan,
   writeTags: WriteTags,
   tagNames: string[],
   options: WriteFileOptions,
 ): Promise<void> {
+  const exists = inspected.exists;
   await removeStaleTempFiles(file);
   const temp = tempPathFor(file);
   try {
@@ -179,6 +211,7 @@ async function writeVerifiedReplacement(
     await matchOriginalAttributes(file, temp, exists, options.keepModifyTime);
     if (exists && options.backup) await keepFirstBackup(file);
     await syncToDisk(temp);
+    await assertUntouchedSince(file, inspected.identity);
     await fs.rename(temp, file);
   } finally {
     await removeQuietly(temp);
@@ -191,6 +224,18 @@ async function undamagedImageHash(exiftool: ExifTool, file: string): Promise<str
   if (report.errors.length > 0) throw new ItemFailure(`ExifTool cannot read it: ${report.errors.join('; ')}`);
   if (report.damage.length > 0) throw new ItemFailure(`ExifTool reports the file is damaged: ${report.damage.join('; ')}`);
   return report.imageHash;
+}
+
+/** Someone else (Immich, a sync client, the user) changed the file meanwhile: their change wins. */
+async function assertUntouchedSince(file: string, identity: FileIdentity | null): Promise<void> {
+  let now: FileIdentity | null = null;
+  try {
+    now = identityOf(await fs.stat(file));
+  } catch {
+    now = null;
+  }
+  const same = identity === null ? now === null : now !== null && now.ino === identity.ino && now.size === identity.size && now.mtimeMs === identity.mtimeMs;
+  if (!same) throw new ItemFailure('the file was changed by something else while it was being written; nothing was replaced, run again');
 }
 
 /** The replacement must look like the original to everyone else: same mode, owner, and (if asked) times. */

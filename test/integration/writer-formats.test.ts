@@ -161,3 +161,72 @@ describe('the malformed video (unmerged-branches/future42603.mp4)', () => {
     expect((await fs.stat(out)).size).not.toBe((await fs.stat(file)).size);
   });
 });
+
+it('follows a symlink inside the library: the target file is rewritten, the link stays a link', async () => {
+  const real = await copySample('metadata/dates/datetimeoriginal-gps.jpg', dir, 'real');
+  const link = path.join(dir, 'link.jpg');
+  await fs.symlink(real, link);
+  const asset = assetFor('link.jpg');
+  const result = await writeAssetFile(exiftool, link, buildMetadataPlan(asset), embedded(asset.id));
+  expect(result).toEqual(expect.objectContaining({ status: 'written', file: link, verified: true }));
+  expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
+  expect((await readSelectedTags(exiftool, real, ['XMP-dc:Description']))['XMP-dc:Description']).toBe('Written by the writer test – äöü ✓');
+});
+
+it('two assets writing the same file at once are serialized: both verified, the later one wins, no leftovers', async () => {
+  const file = await copySample('metadata/dates/date-priority-test.jpg', dir);
+  const first = assetFor('date-priority-test.jpg', {}, { description: 'first' });
+  const second = assetFor('date-priority-test.jpg', {}, { description: 'second' });
+  const results = await Promise.all([
+    writeAssetFile(exiftool, file, buildMetadataPlan(first, { modules: ['caption'] }), embedded('one')),
+    writeAssetFile(exiftool, file, buildMetadataPlan(second, { modules: ['caption'] }), embedded('two')),
+  ]);
+  expect(results.map((r) => [r.status, r.verified])).toEqual([
+    ['written', true],
+    ['written', true],
+  ]);
+  expect(results[1].changes.find((c) => c.field.includes('XMP-dc:Description'))?.before).toBe('first');
+  expect((await readSelectedTags(exiftool, file, ['XMP-dc:Description']))['XMP-dc:Description']).toBe('second');
+  expect(await listFiles(dir)).toEqual([file]);
+});
+
+describe('fault injection around the real ExifTool write', () => {
+  it('a write that does not produce what was planned fails verification; the original keeps its bytes', async () => {
+    const file = await copySample('metadata/faces/portrait.jpg', dir);
+    const bytes = await sha256(file);
+    const realWrite = exiftool.write.bind(exiftool);
+    // ExifTool really writes, but a different caption than the plan asked for.
+    const spy = jest.spyOn(exiftool, 'write').mockImplementationOnce(((target: string, tags: Record<string, unknown>, opts: never) =>
+      realWrite(target, { ...tags, 'XMP-dc:Description': 'not what was planned' } as never, opts)) as never);
+    try {
+      const asset = assetFor('portrait.jpg');
+      const result = await writeAssetFile(exiftool, file, buildMetadataPlan(asset), embedded(asset.id));
+      expect(result.status).toBe('failed');
+      expect(result.reason).toMatch(/verification failed.*not what was planned/);
+      expect(await sha256(file)).toBe(bytes);
+      expect(await listFiles(dir)).toEqual([file]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a file changed by someone else while we write is not replaced: their change wins', async () => {
+    const file = await copySample('metadata/tags/picasa.jpg', dir);
+    const realWrite = exiftool.write.bind(exiftool);
+    const spy = jest.spyOn(exiftool, 'write').mockImplementationOnce((async (target: string, tags: never, opts: never) => {
+      const outcome = await realWrite(target, tags, opts);
+      await fs.appendFile(file, Buffer.from('someone else'));
+      return outcome;
+    }) as never);
+    try {
+      const asset = assetFor('picasa.jpg');
+      const result = await writeAssetFile(exiftool, file, buildMetadataPlan(asset), embedded(asset.id));
+      expect(result.status).toBe('failed');
+      expect(result.reason).toMatch(/changed by something else/);
+      expect((await fs.readFile(file)).subarray(-12).toString()).toBe('someone else');
+      expect(await listFiles(dir)).toEqual([file]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
