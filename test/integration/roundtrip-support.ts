@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import type { ImmichAssetDetails, ImmichFace } from '../../lib/immich/types';
 import { diffAgainstFile, tagsToRead, type MetadataDiff, type TargetKind } from '../../lib/metadata/diff';
-import { readRequest } from '../../lib/metadata/readOptions';
+import { READ_OPTIONS, readRequest } from '../../lib/metadata/readOptions';
 import type { MetadataPlan } from '../../lib/metadata/types';
 import { samplesDir } from '../simulator/paths';
 
@@ -22,9 +22,12 @@ export function copySample(relative: string, dir: string, name = path.basename(r
   return target;
 }
 
-/** A plain exiftool-vendored writer, as strict as the real one: minor errors fail the write. */
+/**
+ * A plain exiftool-vendored writer, as strict as the real one (minor errors fail the write) and built from
+ * READ_OPTIONS like lib/files' pool, so reads here are the writer's reads.
+ */
 export function createPlainWriter(): ExifTool {
-  return new ExifTool({ maxProcs: 1, ignoreMinorErrors: false, writeArgs: ['-overwrite_original'] });
+  return new ExifTool({ ...READ_OPTIONS, maxProcs: 1, ignoreMinorErrors: false, writeArgs: ['-overwrite_original'] });
 }
 
 export async function readCurrent(exiftool: ExifTool, file: string, plan: MetadataPlan, target: TargetKind) {
