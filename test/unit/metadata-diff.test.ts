@@ -138,6 +138,9 @@ describe('diffAgainstFile', () => {
     expect(diff.notes.join()).toMatch(/Camera notes/);
     const leftAll = buildMetadataPlan(makeAsset({ albums: [] }), { modules: ['albums'] });
     expect(diffAgainstFile(leftAll, ours, 'embedded').writeTags).toEqual({ 'XMP-lr:HierarchicalSubject': null, 'XMP-iptcExt:Event': null });
+    const foreignEvent = diffAgainstFile(leftAll, { ...JPEG, 'XMP-iptcExt:Event': 'Wedding' }, 'embedded');
+    expect(foreignEvent.changes).toEqual([]);
+    expect(foreignEvent.notes).toEqual([]);
   });
 
   it('faces: regions for the stored frame of the file, tolerant to Immich flooring', () => {

@@ -35,6 +35,7 @@ export function diffAlbumTexts(plan: AlbumsPlan, ctx: DiffContext): void {
     const text = current === undefined || current === null ? '' : String(current);
     if (text === wanted) return;
     if (!ours(text)) {
+      if (wanted === '') return; // nothing of ours to put there, nothing of ours to take away
       ctx.note(`${tag} holds "${text}", which we did not write; it is kept`);
       return;
     }
