@@ -15,8 +15,10 @@
  * - `items` are the node's first output; `outputs` all outputs; `error` the node error when it threw
  *   (then items is empty); `staticData` the workflow static data after the run (pass `staticData` to
  *   start from a stored state).
+ * - `loadNodeOptions(nodeClass, 'getAlbums', { credentials })` runs a dropdown loader in n8n's
+ *   LoadOptionsContext.
  */
-import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, LoadOptionsContext, WorkflowExecute } from 'n8n-core';
 import {
   createRunExecutionData,
   ICredentialsHelper,
@@ -28,6 +30,7 @@ import {
   type INode,
   type INodeCredentialsDetails,
   type INodeExecutionData,
+  type INodePropertyOptions,
   type INodeType,
   type INodeTypes,
   type IRun,
@@ -138,7 +141,17 @@ class TestCredentialsHelper extends ICredentialsHelper {
   }
 }
 
-export async function runNode(nodeClass: NodeClass, parameters: INode['parameters'], inputItems: INodeExecutionData[] = [{ json: {} }], options: RunNodeOptions = {}): Promise<RunNodeResult> {
+interface Harness {
+  nodeType: INodeType;
+  node: INode;
+  workflow: Workflow;
+  additionalData: IWorkflowExecuteAdditionalData;
+  hooks: ExecutionLifecycleHooks;
+  mode: 'manual' | 'trigger';
+}
+
+/** The workflow with our node as its only node, and the execution context n8n would give it. */
+function buildHarness(nodeClass: NodeClass, parameters: INode['parameters'], options: RunNodeOptions): Harness {
   const nodeType = new nodeClass();
   const typeName = `${PACKAGE_NAME}.${nodeType.description.name}`;
   const nodeName = options.nodeName ?? nodeType.description.defaults.name ?? 'Node';
@@ -170,7 +183,6 @@ export async function runNode(nodeClass: NodeClass, parameters: INode['parameter
 
   const mode = options.mode ?? 'manual';
   const hooks = new ExecutionLifecycleHooks(mode, 'run-1', { id: 'runNode', name: 'runNode', nodes: [node], connections: {}, active: false, settings: {} } as never);
-  const done = new Promise<IRun>((resolve) => hooks.addHandler('workflowExecuteAfter', (run) => resolve(run)));
   const additionalData = {
     executionId: 'run-1',
     hooks,
@@ -190,6 +202,25 @@ export async function runNode(nodeClass: NodeClass, parameters: INode['parameter
       throw new Error('runNode: code runner tasks are not available');
     },
   } as unknown as IWorkflowExecuteAdditionalData;
+  return { nodeType, node, workflow, additionalData, hooks, mode };
+}
+
+/**
+ * Calls one of the node's `methods.loadOptions` (dropdown lists) in n8n's LoadOptionsContext,
+ * e.g. `await loadNodeOptions(ImmichSearchAssets, 'getAlbums', { credentials })`.
+ */
+export async function loadNodeOptions(nodeClass: NodeClass, method: string, options: RunNodeOptions & { parameters?: INode['parameters'] } = {}): Promise<INodePropertyOptions[]> {
+  const { nodeType, node, workflow, additionalData } = buildHarness(nodeClass, options.parameters ?? {}, options);
+  const loader = nodeType.methods?.loadOptions?.[method];
+  if (!loader) throw new Error(`runNode: ${nodeType.description.name} has no loadOptions method ${method}`);
+  const context = new LoadOptionsContext(workflow, node, additionalData, `parameters.${method}`);
+  return loader.call(context);
+}
+
+export async function runNode(nodeClass: NodeClass, parameters: INode['parameters'], inputItems: INodeExecutionData[] = [{ json: {} }], options: RunNodeOptions = {}): Promise<RunNodeResult> {
+  const { node, workflow, additionalData, hooks, mode } = buildHarness(nodeClass, parameters, options);
+  const nodeName = node.name;
+  const done = new Promise<IRun>((resolve) => hooks.addHandler('workflowExecuteAfter', (run) => resolve(run)));
 
   const runData = createRunExecutionData({
     executionData: {

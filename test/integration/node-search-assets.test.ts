@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { ImmichSearchAssets } from '../../nodes/ImmichSearchAssets/ImmichSearchAssets.node';
 import { setRetryDefaults } from '../../nodes/shared/immichClient';
 import { tempDir } from '../helpers/immichSim';
-import { runNode } from '../helpers/n8nRunner';
+import { loadNodeOptions, runNode } from '../helpers/n8nRunner';
 import { createSampleLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
 
 let sample: SampleLibrary;
@@ -107,4 +107,15 @@ test('the credential URL may carry /api and a trailing slash', async () => {
   const { items, error } = await runNode(ImmichSearchAssets, { limit: 2 }, [{ json: {} }], { credentials: { immichApi: { url: `${sim.url}/api/`, apiKey: sim.apiKey } } });
   expect(error).toBeNull();
   expect(items).toHaveLength(2);
+});
+
+test('dropdowns list albums, named people and tags from Immich', async () => {
+  const albums = await loadNodeOptions(ImmichSearchAssets, 'getAlbums', { credentials: credentials() });
+  expect(albums.map((a) => a.name)).toEqual(['Curie Family', 'Empty album', 'Nature', 'Reise 2022 · 日本']);
+  expect(albums.find((a) => a.name === 'Nature')).toMatchObject({ value: sample.library.albumByName('Nature')!.id, description: '2 assets' });
+  const people = await loadNodeOptions(ImmichSearchAssets, 'getPeople', { credentials: credentials() });
+  expect(people.map((p) => p.name)).toEqual(['Albert Einstein', 'Hidden Stranger (hidden)', 'Marie Curie', 'Niels Bohr', 'Pierre Curie']);
+  const tags = await loadNodeOptions(ImmichSearchAssets, 'getTags', { credentials: credentials() });
+  expect(tags.map((t) => t.name)).toContain('Travel/Japan/東京');
+  expect(tags.find((t) => t.name === 'Travel')!.value).toBe(sample.library.tagByValue('Travel')!.id);
 });
