@@ -6,10 +6,12 @@ import { ImmichHttpTransport, type RetryOptions } from '../../lib/immich/transpo
 import { IMMICH_CREDENTIAL, n8nSender } from './n8nTransport';
 
 let retryDefaults: Partial<RetryOptions> = {};
+let timeoutDefault: number | undefined;
 
 /** Tests shorten the back-off so retry scenarios run in milliseconds; production keeps the defaults. */
-export function setRetryDefaults(options: Partial<RetryOptions>): void {
+export function setRetryDefaults(options: Partial<RetryOptions>, timeoutMs?: number): void {
   retryDefaults = { ...options };
+  timeoutDefault = timeoutMs;
 }
 
 export async function immichClientFor(context: IExecuteFunctions | ILoadOptionsFunctions, options: ImmichClientOptions = {}): Promise<ImmichClient> {
@@ -19,7 +21,7 @@ export async function immichClientFor(context: IExecuteFunctions | ILoadOptionsF
   if (!apiKey) throw new NodeOperationError(context.getNode(), 'The Immich credential has no API key: create one in Immich under Account Settings → API Keys.');
   let transport: ImmichHttpTransport;
   try {
-    transport = new ImmichHttpTransport(n8nSender(context), { baseUrl: url, secret: apiKey, retry: retryDefaults });
+    transport = new ImmichHttpTransport(n8nSender(context), { baseUrl: url, secret: apiKey, retry: retryDefaults, timeoutMs: timeoutDefault });
   } catch (error) {
     throw new NodeOperationError(context.getNode(), (error as Error).message);
   }

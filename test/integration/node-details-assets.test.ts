@@ -79,6 +79,19 @@ test('without Continue On Fail the node stops with the asset and item named', as
   expect((error as unknown as { context?: { itemIndex?: number } }).context?.itemIndex).toBe(1);
 });
 
+test('a request that times out inside n8n is retried', async () => {
+  setRetryDefaults({ maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 }, 150);
+  try {
+    sim.inject({ route: 'GET /assets/{id}', kind: 'delay', delayMs: 600 });
+    const { items, error } = await runNode(ImmichGetAssetDetails, {}, itemsFor('picasa.jpg'), { credentials: credentials() });
+    expect(error).toBeNull();
+    expect(items[0].json.originalFileName).toBe('picasa.jpg');
+    expect(sim.requestCount('GET /assets/{id}')).toBe(2);
+  } finally {
+    setRetryDefaults({ maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 });
+  }
+});
+
 test('Include Albums off: no album requests, no album names', async () => {
   const { items } = await runNode(ImmichGetAssetDetails, { options: { includeAlbums: false } }, itemsFor('portrait.jpg'), { credentials: credentials() });
   expect(items[0].json.albums).toEqual([]);
