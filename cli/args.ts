@@ -97,7 +97,8 @@ Modules:
 
 Run control:
   --dry-run             show what would change; write nothing and keep the checkpoint as it is
-  --only-new            only assets changed since the last completed run (continues an unfinished one)
+  --only-new            only assets changed since the last completed run (continues an unfinished one);
+                        with other modules or path options than that run, a full pass runs instead
   --resume              continue the run that was interrupted
   --clear-checkpoint    forget where runs stopped and which assets failed (alone: clear and exit)
   --clear-album-cache   fetch album and tag membership again (alone: clear and exit)

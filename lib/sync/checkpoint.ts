@@ -27,6 +27,11 @@ export interface SyncCheckpoint {
   lastFullPassStartedAt: string | null;
   /** Failed assets by id, retried on later runs; parked after too many attempts. */
   retries: Record<string, RetryEntry>;
+  /**
+   * What the progress was made for (modules, target, mapping...). A run with another scope cannot
+   * build on it: an asset synced for ratings has not had its albums written yet.
+   */
+  scope?: string | null;
 }
 
 export type PassKind = 'full' | 'incremental';
@@ -76,7 +81,7 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_CLOCK_SKEW_MARGIN_MS = 10 * 60 * 1000;
 
 export function emptyCheckpoint(): SyncCheckpoint {
-  return { version: CHECKPOINT_VERSION, pass: null, lastPassStartedAt: null, lastFullPassStartedAt: null, retries: {} };
+  return { version: CHECKPOINT_VERSION, pass: null, lastPassStartedAt: null, lastFullPassStartedAt: null, retries: {}, scope: null };
 }
 
 /** `--clear-checkpoint`: forget the position and the retry list; the next run starts a full pass. */
@@ -94,6 +99,7 @@ export function parseCheckpoint(value: unknown): SyncCheckpoint {
   const cp = emptyCheckpoint();
   cp.lastPassStartedAt = isInstant(raw.lastPassStartedAt) ? raw.lastPassStartedAt : null;
   cp.lastFullPassStartedAt = isInstant(raw.lastFullPassStartedAt) ? raw.lastFullPassStartedAt : null;
+  cp.scope = typeof raw.scope === 'string' ? raw.scope : null;
   if (isRecord(raw.retries)) {
     for (const [id, entry] of Object.entries(raw.retries)) {
       if (!isRecord(entry) || typeof entry.attempts !== 'number') continue;
@@ -145,6 +151,8 @@ export interface PlanOptions {
   /** An incremental run becomes a full pass when the last full one is older than this; 0 = never. */
   fullReconcileEveryDays?: number;
   clockSkewMarginMs?: number;
+  /** See SyncCheckpoint.scope: when it differs from the stored one, the run starts afresh. */
+  scope?: string;
 }
 
 export interface RunPlan {
@@ -157,6 +165,8 @@ export interface RunPlan {
   reconcileDue: boolean;
   /** Failed assets to try again first, fetched by id (parked ones are not included). */
   retryIds: string[];
+  /** True when the stored progress was made for another scope and was dropped. */
+  scopeChanged: boolean;
   /**
    * Set when a new incremental pass started: people updated at or after this instant and albums whose
    * membership changed should be added with `addChangedAssets` before listing.
@@ -164,14 +174,17 @@ export interface RunPlan {
   discoverChangesSince: string | null;
 }
 
-export function planRun(checkpoint: SyncCheckpoint, options: PlanOptions): RunPlan {
+export function planRun(stored: SyncCheckpoint, options: PlanOptions): RunPlan {
   const now = toIso(options.now);
+  const scopeChanged = options.scope !== undefined && (stored.scope ?? null) !== options.scope && hasProgress(stored);
+  const checkpoint: SyncCheckpoint =
+    options.scope === undefined ? stored : scopeChanged ? { ...emptyCheckpoint(), scope: options.scope } : { ...stored, scope: options.scope };
   const retryIds = Object.entries(checkpoint.retries)
     .filter(([, entry]) => !entry.parked)
     .map(([id]) => id);
 
   if (checkpoint.pass && options.mode !== 'full') {
-    return { checkpoint, passKind: checkpoint.pass.kind, resumed: true, reconcileDue: false, retryIds, discoverChangesSince: null };
+    return { checkpoint, passKind: checkpoint.pass.kind, resumed: true, reconcileDue: false, retryIds, scopeChanged, discoverChangesSince: null };
   }
 
   const reconcileDue = options.mode === 'incremental' && isReconcileDue(checkpoint, now, options.fullReconcileEveryDays ?? DEFAULT_FULL_RECONCILE_EVERY_DAYS);
@@ -193,8 +206,13 @@ export function planRun(checkpoint: SyncCheckpoint, options: PlanOptions): RunPl
     resumed: false,
     reconcileDue,
     retryIds,
+    scopeChanged,
     discoverChangesSince: updatedAfter,
   };
+}
+
+function hasProgress(checkpoint: SyncCheckpoint): boolean {
+  return checkpoint.pass !== null || checkpoint.lastPassStartedAt !== null || Object.keys(checkpoint.retries).length > 0;
 }
 
 function isReconcileDue(checkpoint: SyncCheckpoint, now: string, everyDays: number): boolean {

@@ -126,8 +126,10 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     mode: settings.mode,
     fullReconcileEveryDays: settings.fullReconcileEveryDays,
     clockSkewMarginMs: settings.clockSkewMarginMs,
+    scope: syncScope(settings),
   });
   let checkpoint = plan.checkpoint;
+  if (plan.scopeChanged) event('modules, target or path mapping differ from the stored progress: starting over with a full pass');
   event(
     plan.resumed
       ? `resuming the ${plan.passKind} pass started ${checkpoint.pass?.startedAt}`
@@ -165,7 +167,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
 
   const ctx: SyncContext = {
     exiftool: options.exiftool,
-    buildOptions: settings.buildOptions,
+    buildOptions: { ...settings.buildOptions, modules: [...settings.modules] },
     libraryPath: settings.libraryPath,
     mapping: settings.mapping,
     target: settings.target,
@@ -370,6 +372,31 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     event(result.refreshed ? `${kind} membership fetched from Immich` : `${kind} membership from the cache (fetched ${result.cache.fetchedAt})`);
     return result;
   }
+}
+
+/**
+ * What a checkpoint's progress is valid for: the same modules and options, written to the same files.
+ * Concurrency, page size, dry run and limits do not change what a synced file contains.
+ */
+export function syncScope(settings: Pick<RunSyncSettings, 'modules' | 'buildOptions' | 'libraryPath' | 'mapping' | 'target'>): string {
+  const options = { ...(settings.buildOptions ?? {}) } as Record<string, unknown>;
+  delete options.modules;
+  return JSON.stringify({
+    modules: [...new Set(settings.modules)].sort(),
+    options: sortKeys(options),
+    library: settings.libraryPath,
+    mapping: sortKeys(settings.mapping as unknown as Record<string, unknown>),
+    target: settings.target,
+  });
+}
+
+function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = value[key];
+    out[key] = v && typeof v === 'object' && !Array.isArray(v) ? sortKeys(v as Record<string, unknown>) : v;
+  }
+  return out;
 }
 
 function toMembershipMap(kind: 'albums' | 'tags', cache: AlbumCache | null): ImmichMembershipMap {

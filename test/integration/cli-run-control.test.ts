@@ -102,6 +102,23 @@ describe('checkpoint and album cache control', () => {
   });
 });
 
+describe('incremental runs and the module set', () => {
+  it('--only-new with other modules than the last run starts a full pass instead of skipping old assets', async () => {
+    const w = await world();
+    const state = ['--state-dir', w.stateDir];
+    const ratings = await runCli(['--rating', '--only-new', ...state], { env: w.env });
+    expect(ratings.code).toBe(0);
+    expect(parseSummary((await runCli(['--rating', '--only-new', ...state], { env: w.env })).lastLine)).toMatchObject({ written: 0, unchanged: 0 });
+
+    const albums = await runCli(['--albums', '--only-new', ...state], { env: w.env });
+    expect(albums.code).toBe(0);
+    expect(logOf(w)).toMatch(/modules, target or path mapping differ from the stored progress: starting over with a full pass/);
+    expect(parseSummary(albums.lastLine).written).toBeGreaterThanOrEqual(5);
+    const thompson = await exiftool.read(w.sample.entry('thompson-springs.jpg').localPath);
+    expect(thompson.HierarchicalSubject).toEqual(expect.arrayContaining(['Albums|Reise 2022 · 日本']));
+  });
+});
+
 describe('exit codes and messages', () => {
   it('0 with --help, listing the seed flags', async () => {
     const run = await runCli(['--help'], { env: {} });

@@ -205,6 +205,30 @@ describe('runSync on the sample library', () => {
     const after = await run(s, settings(s.photoDir, ['faces', 'rating'], { mode: 'resume' }));
     expect(after.results.filter((r) => r.status === 'written').map((r) => r.assetId)).toContain(sample.entry('picasa.jpg').assetId);
   });
+
+  it('a face reassignment changes no timestamp: incremental runs miss it, the periodic full reconcile catches it', async () => {
+    // The stored progress was made for other modules (faces, rating): back to this block's modules
+    // is a full pass, since those assets never had their albums or captions checked under that scope.
+    const settle = await run(s, settings(s.photoDir, modules));
+    expect(settle.summary.passKind).toBe('full');
+    expect(settle.summary.failed).toBe(0);
+    const portrait = sample.entry('portrait.jpg');
+    const ml = sample.library.asset(portrait.assetId)!.faces.find((f) => f.sourceType === 'machine-learning')!;
+    sample.library.assignFace(ml.id, SAMPLE_PEOPLE.einstein.id);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // let the simulator's clock fall behind ours again
+    const inc = await run(s, settings(s.photoDir, modules, { fullReconcileEveryDays: 7 }));
+    expect(inc.summary.passKind).toBe('incremental');
+    expect(changed(inc.results)).toEqual([]);
+    // Eight days later (last in this block: the pass start now lies in the future) the same incremental run becomes a full pass.
+    const later = (): Date => new Date(Date.now() + 8 * 24 * 3600 * 1000);
+    const reconcile = await run(s, settings(s.photoDir, modules, { fullReconcileEveryDays: 7, now: later }));
+    expect(reconcile.summary).toMatchObject({ passKind: 'full', reconcileDue: true, passCompleted: true, failed: 0 });
+    const portraitResult = reconcile.results.find((r) => r.assetId === portrait.assetId)!;
+    expect(portraitResult.status).toBe('written');
+    expect(JSON.stringify(portraitResult.changes)).toContain('Albert Einstein');
+    // The reconcile re-listed everything, yet only the changed file was rewritten.
+    expect(changed(reconcile.results).map((r) => r.assetId)).toEqual([portrait.assetId]);
+  });
 });
 
 describe('runSync on a synthetic library: bounded runs, interruption, resume', () => {

@@ -292,6 +292,31 @@ describe('checkpoint: failures, retries and parking', () => {
   });
 });
 
+describe('checkpoint: scope', () => {
+  it('drops progress made for another scope (e.g. other modules) and keeps it for the same one', () => {
+    const rows = library(5);
+    const ratings = planRun(emptyCheckpoint(), { now: at(0), mode: 'incremental', scope: 'rating' });
+    expect(ratings.scopeChanged).toBe(false);
+    let cp = recordResults(ratings.checkpoint, rows.map((r) => ({ ...r, origin: 'listing' as const, status: 'failed' as const })), { now: at(0), listingExhausted: true });
+    expect(cp.scope).toBe('rating');
+    expect(Object.keys(cp.retries)).toHaveLength(5);
+
+    const same = planRun(parseCheckpoint(JSON.parse(JSON.stringify(cp))), { now: at(1), mode: 'incremental', scope: 'rating', clockSkewMarginMs: 0 });
+    expect(same).toMatchObject({ scopeChanged: false, passKind: 'incremental' });
+    expect(same.retryIds).toHaveLength(5);
+
+    const other = planRun(cp, { now: at(1), mode: 'incremental', scope: 'albums' });
+    expect(other).toMatchObject({ scopeChanged: true, passKind: 'full', retryIds: [] });
+    expect(other.checkpoint.scope).toBe('albums');
+    expect(other.checkpoint.lastPassStartedAt).toBeNull();
+
+    // Without a scope (callers that do not use it) the checkpoint is taken as it is.
+    expect(planRun(cp, { now: at(1), mode: 'incremental' }).scopeChanged).toBe(false);
+    cp = planRun(cp, { now: at(1), mode: 'resume', scope: 'albums' }).checkpoint;
+    expect(cp.pass?.kind).toBe('full');
+  });
+});
+
 describe('checkpoint: storage', () => {
   it('round-trips through JSON and rejects garbage with an empty checkpoint', () => {
     let cp = planRun(emptyCheckpoint(), { now: at(0), mode: 'full' }).checkpoint;
