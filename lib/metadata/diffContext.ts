@@ -20,11 +20,19 @@ export class DiffContext {
     return readValue(this.current, tag);
   }
 
-  /** Records one tag to write; `field` is the human name Dry Run shows. */
-  write(tag: string, after: unknown, field: string, before: unknown = this.read(tag)): void {
+  /**
+   * Records one tag to write; `field` is the human name Dry Run shows, `shown` what it shows as the new value
+   * when the raw tag value would read worse (a signed coordinate, face boxes instead of a structure).
+   */
+  write(tag: string, value: unknown, field: string, before: unknown = this.read(tag), shown: unknown = value): void {
     const name = tag.endsWith('#') ? tag.slice(0, -1) : tag;
-    this.writeTags[name] = after;
-    this.changes.push({ field: `${field} (${name})`, before: before ?? null, after });
+    this.writeTags[name] = value;
+    this.changes.push({ field: `${field} (${name})`, before: before ?? null, after: shown });
+  }
+
+  /** A tag that goes with a shown change but is itself unchanged (e.g. a GPS ref that stays "W"). */
+  writeSilently(tag: string, value: unknown): void {
+    this.writeTags[tag.endsWith('#') ? tag.slice(0, -1) : tag] = value;
   }
 
   note(text: string): void {

@@ -43,9 +43,13 @@ describe('diffAgainstFile', () => {
     const plan = buildMetadataPlan(makeAsset({ exif: { latitude: -33.4489, longitude: -70.6693 } }), { modules: ['gps'] });
     const { writeTags, changes } = diffAgainstFile(plan, JPEG, 'embedded');
     expect(writeTags).toEqual({ 'GPS:GPSLatitude': 33.4489, 'GPS:GPSLatitudeRef': 'S', 'GPS:GPSLongitude': 70.6693, 'GPS:GPSLongitudeRef': 'W' });
-    expect(changes[0]).toEqual({ field: 'GPS (GPS:GPSLatitude)', before: null, after: 33.4489 });
-    const same = { ...JPEG, 'GPS:GPSLatitude': 33.44890000001, 'GPS:GPSLatitudeRef': 'S', 'GPS:GPSLongitude': 70.6693, 'GPS:GPSLongitudeRef': 'W' };
+    expect(changes[0]).toEqual({ field: 'GPS (GPS:GPSLatitude)', before: null, after: -33.4489 });
+    const same = { ...JPEG, 'GPS:GPSLatitude': 33.448900333, 'GPS:GPSLatitudeRef': 'S', 'GPS:GPSLongitude': 70.6693, 'GPS:GPSLongitudeRef': 'W' };
     expect(diffAgainstFile(plan, same, 'embedded').changes).toEqual([]);
+    // moved by ~10 m: a change; the unchanged ref is written along but not shown
+    const moved = diffAgainstFile(plan, { ...same, 'GPS:GPSLatitude': 33.4490 }, 'embedded');
+    expect(moved.changes).toEqual([{ field: 'GPS (GPS:GPSLatitude)', before: -33.449, after: -33.4489 }]);
+    expect(moved.writeTags).toEqual({ 'GPS:GPSLatitude': 33.4489, 'GPS:GPSLatitudeRef': 'S' });
     // a northern copy of the same magnitude is a change: the hemisphere flipped
     expect(diffAgainstFile(plan, { ...same, 'GPS:GPSLatitudeRef': 'N' }, 'embedded').writeTags).toMatchObject({ 'GPS:GPSLatitudeRef': 'S' });
     // an XMP copy is kept in step; a sidecar gets signed XMP only

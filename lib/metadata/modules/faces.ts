@@ -169,9 +169,8 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
     list.length === 0
       ? null
       : { AppliedToDimensions: { W: storedWidth, H: storedHeight, Unit: 'pixel' }, RegionList: list };
-  ctx.write('XMP-mwg-rs:RegionInfo', value, 'Face regions', before);
-  // Dry Run shows boxes, not structures:
-  ctx.changes[ctx.changes.length - 1].after = after;
+  // Dry Run shows boxes in the displayed frame, not the structure.
+  ctx.write('XMP-mwg-rs:RegionInfo', value, 'Face regions', before, after);
 }
 
 function sameRegions(current: Region[], wanted: Region[], width: number, height: number): boolean {

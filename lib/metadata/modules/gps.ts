@@ -4,8 +4,11 @@ import type { DiffContext } from '../diffContext';
 import type { ModuleOutcome } from '../options';
 import type { GpsPlan } from '../types';
 
-/** About 1 cm: EXIF stores rationals, so a re-read differs in the last digits. */
-const DEGREE_TOLERANCE = 1e-7;
+/**
+ * About 1 m. EXIF stores rationals and Immich's API may round (the file's -108.400968333 comes back as
+ * -108.400968), so an unchanged position must not count as a change; a moved pin moves far more.
+ */
+export const DEGREE_TOLERANCE = 1e-5;
 
 export function planGps(asset: ImmichAssetDetails): ModuleOutcome<GpsPlan> {
   const { latitude, longitude } = asset.exif;
@@ -63,8 +66,11 @@ export function diffGps(plan: GpsPlan, ctx: DiffContext): void {
     if (current !== undefined && near(current, axis.wanted)) continue;
     const before = current ?? null;
     // EXIF keeps the magnitude and the hemisphere apart: without the Ref, south and west flip.
-    ctx.write(tag, Math.abs(axis.wanted), 'GPS', before);
-    ctx.write(refTag, axis.wanted < 0 ? axis.negative : axis.positive, 'GPS', ctx.read(refTag));
+    ctx.write(tag, Math.abs(axis.wanted), 'GPS', before, axis.wanted);
+    // The ref is always written with its magnitude (never trust a stale one), but only shown when it changes.
+    const ref = axis.wanted < 0 ? axis.negative : axis.positive;
+    if (ctx.read(refTag) === ref) ctx.writeSilently(refTag, ref);
+    else ctx.write(refTag, ref, 'GPS', ctx.read(refTag));
   }
   // An XMP copy that disagrees would confuse readers that prefer XMP: keep it in step when present.
   writeXmp(false);

@@ -1,0 +1,98 @@
+/**
+ * Immich's own view of every untouched sample (expected-immich-emulated.json), planned with every module and
+ * written into a copy: Immich must read the same values back, and a second pass must find nothing to write
+ * (smart skip: a second run over an unchanged library writes 0 files).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ExifTool } from 'exiftool-vendored';
+import type { ImmichAssetDetails } from '../../lib/immich/types';
+import { buildMetadataPlan } from '../../lib/metadata/plan';
+import { ALL_MODULES } from '../../lib/metadata/types';
+import { createImmichExifTool, immichRead } from '../helpers/immichRead';
+import { samplesDir } from '../simulator/paths';
+import { applyPlan, copySample, createPlainWriter, face, makeAsset, makeTempDir, person, rediff } from './roundtrip-support';
+
+interface ExpectedFace { name: string; imageWidth: number; imageHeight: number; boundingBoxX1: number; boundingBoxY1: number; boundingBoxX2: number; boundingBoxY2: number }
+interface Expected {
+  dateTimeOriginal: string;
+  localDateTime: string;
+  timeZone: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  orientation: string | null;
+  exifImageWidth: number | null;
+  exifImageHeight: number | null;
+  description: string;
+  rating: number | null;
+  tags: string[];
+  faces_if_import_enabled: ExpectedFace[];
+}
+
+const expected: Record<string, Expected> = JSON.parse(fs.readFileSync(path.join(samplesDir(), 'expected-immich-emulated.json'), 'utf8'));
+// The MP4 cannot be written by ExifTool (malformed on purpose); .xmp files are covered as sidecars elsewhere.
+const samples = Object.keys(expected).filter((f) => !f.endsWith('.mp4') && !f.endsWith('.xmp'));
+
+function assetFromImmich(file: string, want: Expected): ImmichAssetDetails {
+  const hasDate = !want.dateTimeOriginal.startsWith('(');
+  const names = want.faces_if_import_enabled.map((f) => f.name);
+  return makeAsset({
+    id: file,
+    originalFileName: path.basename(file),
+    localDateTime: hasDate ? want.localDateTime : '2024-01-01T00:00:00.000Z',
+    people: names.map((n) => person(n)),
+    faces: want.faces_if_import_enabled.map((f) => face(f.name, [f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2], f.imageWidth, f.imageHeight, 'exif')),
+    tags: want.tags,
+    exif: {
+      dateTimeOriginal: hasDate ? want.dateTimeOriginal : null,
+      timeZone: want.timeZone,
+      description: want.description,
+      rating: want.rating,
+      latitude: want.latitude,
+      longitude: want.longitude,
+      orientation: want.orientation,
+      exifImageWidth: want.exifImageWidth,
+      exifImageHeight: want.exifImageHeight,
+    },
+  });
+}
+
+let writer: ExifTool;
+let immich: ExifTool;
+let dir: string;
+beforeAll(() => {
+  writer = createPlainWriter();
+  immich = createImmichExifTool();
+  dir = makeTempDir('roundtrip-library');
+});
+afterAll(async () => {
+  await Promise.all([writer.end(), immich.end()]);
+});
+
+describe.each(samples)('%s', (sample) => {
+  it("Immich's truth written back reads the same, and the second pass writes nothing", async () => {
+    const want = expected[sample];
+    const file = copySample(sample, dir, sample.replaceAll('/', '_'));
+    const plan = buildMetadataPlan(assetFromImmich(sample, want), { modules: [...ALL_MODULES] });
+    await applyPlan(writer, file, plan);
+    const read = await immichRead(immich, file);
+
+    expect(read.description).toBe(want.description);
+    expect(read.rating).toBe(want.rating);
+    expect(read.tags).toEqual(expect.arrayContaining(want.tags));
+    expect(read.orientation).toBe(want.orientation);
+    if (want.latitude === null) expect(read.latitude).toBeNull();
+    else {
+      expect(read.latitude).toBeCloseTo(want.latitude, 6);
+      expect(read.longitude).toBeCloseTo(want.longitude!, 6);
+    }
+    if (!want.dateTimeOriginal.startsWith('(')) {
+      expect(read.dateTimeOriginal).toBe(want.dateTimeOriginal);
+      expect(read.localDateTime).toBe(want.localDateTime);
+    }
+    const faces = read.faces.map((f) => [f.name, f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2]);
+    expect(faces).toEqual(want.faces_if_import_enabled.map((f) => [f.name, f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2]));
+
+    expect((await rediff(writer, file, plan)).changes).toEqual([]);
+  });
+});
