@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 
 import type { ImmichAssetDetails, ImmichExif } from '../../lib/immich/types';
-import { repoRoot, samplesDir } from '../simulator';
+import { repoRoot, samplesDir, SimLibrary, uuidFrom, type SimAlbum, type SimAsset, type SimPerson } from '../simulator';
+import { ArrayAssetStore } from '../simulator/library';
 
 export const ROOT = repoRoot();
 export const NODE_BIN = path.join(ROOT, 'node_modules', '.bin', 'node');
@@ -273,4 +274,77 @@ export function detailsFor(originalPath: string, over: { exif?: Partial<ImmichEx
       ...exif,
     },
   };
+}
+
+/* ---- a hand-made simulator library ---- */
+
+export interface HandAsset {
+  originalPath: string;
+  description?: string;
+  rating?: number | null;
+  /** Names of the people on it (one face each). */
+  people?: string[];
+  albums?: string[];
+  fileCreatedAt?: string;
+}
+
+/** A library whose assets (and people and albums) are exactly the ones given, for hostile-input runs. */
+export function handLibrary(items: HandAsset[]): { library: SimLibrary; ids: string[] } {
+  const at = '2025-03-01T00:00:00.000Z';
+  const people = new Map<string, SimPerson>();
+  const albums = new Map<string, SimAlbum>();
+  const assets: SimAsset[] = items.map((item, i) => {
+    const id = uuidFrom(`reliability-asset:${i}:${item.originalPath}`);
+    const taken = item.fileCreatedAt ?? new Date(Date.parse('2020-01-01T10:00:00.000Z') + i * 60_000).toISOString();
+    for (const name of item.albums ?? []) {
+      if (!albums.has(name)) albums.set(name, { id: uuidFrom(`reliability-album:${name}`), albumName: name, description: '', createdAt: at, updatedAt: at, assetIds: new Set() });
+      albums.get(name)!.assetIds.add(id);
+    }
+    const faces = (item.people ?? []).map((name, k) => {
+      if (!people.has(name)) people.set(name, { id: uuidFrom(`reliability-person:${name}`), name, isHidden: false, isFavorite: false, updatedAt: at });
+      return { id: uuidFrom(`reliability-face:${i}:${k}`), personId: people.get(name)!.id, x1: 10 + k, y1: 10, x2: 40 + k, y2: 40, imageWidth: 100, imageHeight: 100, sourceType: 'machine-learning' as const };
+    });
+    return {
+      id,
+      type: 'IMAGE',
+      originalPath: item.originalPath,
+      originalFileName: item.originalPath.split('/').pop() || 'unnamed.jpg',
+      originalMimeType: 'image/jpeg',
+      libraryId: null,
+      createdAt: at,
+      updatedAt: at,
+      fileCreatedAt: taken,
+      fileModifiedAt: taken,
+      localDateTime: taken,
+      isFavorite: false,
+      visibility: 'timeline',
+      deletedAt: null,
+      isEdited: false,
+      width: 100,
+      height: 100,
+      durationMs: null,
+      checksum: Buffer.from(`reliability-${i}`).toString('base64'),
+      exif: {
+        dateTimeOriginal: taken,
+        timeZone: 'UTC',
+        description: item.description ?? '',
+        rating: item.rating ?? 3,
+        latitude: null,
+        longitude: null,
+        city: null,
+        state: null,
+        country: null,
+        orientation: '1',
+        exifImageWidth: 100,
+        exifImageHeight: 100,
+        make: null,
+        model: null,
+        fileSizeInByte: null,
+      },
+      tagIds: [],
+      faces,
+    };
+  });
+  const owner = { id: uuidFrom('user:reliability'), email: 'reliability@example.com', name: 'Reliability' };
+  return { library: new SimLibrary(new ArrayAssetStore(assets), owner, { people: [...people.values()], albums: [...albums.values()] }), ids: assets.map((a) => a.id) };
 }
