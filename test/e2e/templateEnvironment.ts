@@ -120,9 +120,21 @@ export class TemplateEnvironment {
     return new TemplateEnvironment(n8n, workflow.id as string, installMs);
   }
 
-  /** One `n8n execute` of the template; fails when n8n reports a workflow error. */
-  async run(): Promise<TemplateRun> {
-    const report = await this.n8n.execute(this.workflowId);
+  /**
+   * Imports the template once more under another id: a second workflow has its own static data, so
+   * its first run is a full pass that compares every file again.
+   */
+  async importCopy(workflowId: string, libraryPath: string, settings: TemplateSettings = {}): Promise<string> {
+    const workflow = fillInTemplate(loadTemplate(), libraryPath, settings);
+    workflow.id = workflowId;
+    workflow.name = `${workflow.name} (${workflowId})`;
+    await this.n8n.importWorkflow(workflow);
+    return workflowId;
+  }
+
+  /** One `n8n execute` of the template (or of a copy); fails when n8n reports a workflow error. */
+  async run(workflowId: string = this.workflowId): Promise<TemplateRun> {
+    const report = await this.n8n.execute(workflowId);
     if (report.error) throw new Error(`The template run failed: ${report.error}\n${report.raw.stdout.slice(-4000)}`);
     const summaryItem = report.nodes[SUMMARY_NODE]?.items[0] as unknown as TemplateSummary | undefined;
     return {
@@ -134,8 +146,8 @@ export class TemplateEnvironment {
   }
 
   /** The workflow's static data as n8n stored it (`n8n export:workflow`). */
-  async staticData(): Promise<Record<string, unknown>> {
-    const exported = await this.n8n.exportWorkflow(this.workflowId);
+  async staticData(workflowId: string = this.workflowId): Promise<Record<string, unknown>> {
+    const exported = await this.n8n.exportWorkflow(workflowId);
     const data = typeof exported.staticData === 'string' ? JSON.parse(exported.staticData) : exported.staticData;
     return (data ?? {}) as Record<string, unknown>;
   }

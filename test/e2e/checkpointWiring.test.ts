@@ -1,0 +1,124 @@
+/**
+ * The checkpoint wiring between Search Assets (sync-batch mode) and Write Metadata, driven against the
+ * spec-checking Immich simulator through the real client, with static data held the way n8n hands it
+ * to nodes (one object per workflow). The full n8n round trip is in template.e2e.test.ts.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ImmichClient } from '../../lib/immich/client';
+import { AxiosTransport } from '../../lib/immich/transport';
+import type { IDataObject } from 'n8n-workflow';
+import { loadSyncState, saveSyncState } from '../../nodes/shared/checkpointStore';
+import { planSyncBatch, type SyncBatchSettings } from '../../nodes/ImmichSearchAssets/checkpointMode';
+import { MISSING_RESULT_REASON, recordCheckpointResults, type ResultLike } from '../../nodes/ImmichWriteMetadata/checkpointRecord';
+import { createSyntheticLibrary, startSimulator, syntheticAssetId, type Simulator, type SyntheticLibrary } from '../simulator';
+
+const ASSETS = 1200;
+let simulator: Simulator;
+let synthetic: SyntheticLibrary;
+let client: ImmichClient;
+
+beforeAll(async () => {
+  synthetic = createSyntheticLibrary(ASSETS, { photoDir: path.join(os.tmpdir(), 'unused-photo-dir'), copyFiles: false });
+  simulator = await startSimulator({ library: synthetic.library });
+  client = new ImmichClient(new AxiosTransport({ url: simulator.url, apiKey: simulator.apiKey }), { pageSize: 250 });
+});
+
+afterAll(async () => {
+  expect(simulator.violations()).toEqual([]);
+  await simulator.close();
+});
+
+/** A workflow's static data and the two nodes' views of it. */
+function workflow() {
+  const staticData: IDataObject = {};
+  const context = { getWorkflowStaticData: () => staticData };
+  const settings: SyncBatchSettings = { maxAssetsPerRun: 500, fullReconcileEveryDays: 7, albumCacheTtlMs: 0, resetCheckpoint: false, clearAlbumCache: false };
+  return {
+    staticData,
+    /** Search Assets' part of a run: plan, save, return the emitted ids. */
+    async search(overrides: Partial<SyncBatchSettings> = {}, now = new Date()): Promise<string[]> {
+      const planned = await planSyncBatch(client, loadSyncState(context), { ...settings, ...overrides }, now);
+      saveSyncState(context, planned.state);
+      return planned.items.map((item) => item.id);
+    },
+    /** Write Metadata's part: record one result per id. */
+    record(results: ResultLike[]) {
+      return recordCheckpointResults(context, results);
+    },
+    state: () => loadSyncState(context),
+  };
+}
+
+const unchanged = (ids: string[]): ResultLike[] => ids.map((assetId) => ({ assetId, status: 'unchanged', dryRun: false }));
+
+test('a full pass is handed out in batches of Max Assets Per Run, resuming behind the last handled asset', async () => {
+  const wf = workflow();
+  const seen: string[] = [];
+  const batchSizes: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const ids = await wf.search();
+    batchSizes.push(ids.length);
+    if (ids.length === 0) break;
+    seen.push(...ids);
+    expect(wf.record(unchanged(ids)).recorded).toBe(true);
+  }
+  // listing order is fileCreatedAt ascending, which is index order in the synthetic library
+  expect(batchSizes).toEqual([500, 500, 200, 0]);
+  expect(seen).toEqual(Array.from({ length: ASSETS }, (_, i) => syntheticAssetId(i)));
+  const { checkpoint, batch } = wf.state();
+  expect(checkpoint.pass).toBeNull();
+  expect(checkpoint.lastFullPassStartedAt).not.toBeNull();
+  expect(batch).toBeNull();
+});
+
+test('failed and missing results are retried first on the next run, then leave the retry list', async () => {
+  const wf = workflow();
+  const first = await wf.search({ maxAssetsPerRun: 10 });
+  const [failing, missing, ...rest] = first;
+  wf.record([{ assetId: failing, status: 'failed', reason: 'disk full', dryRun: false }, ...unchanged(rest)]);
+  const { checkpoint } = wf.state();
+  expect(checkpoint.retries[failing]).toMatchObject({ attempts: 1, lastError: 'disk full', parked: false });
+  expect(checkpoint.retries[missing]).toMatchObject({ attempts: 1, lastError: MISSING_RESULT_REASON });
+  expect(checkpoint.pass!.cursor!.idsAtCursor).toEqual([first[9]]);
+
+  const second = await wf.search({ maxAssetsPerRun: 10 });
+  expect(second.slice(0, 2).sort()).toEqual([failing, missing].sort());
+  expect(second[2]).toBe(syntheticAssetId(10));
+  wf.record(second.map((assetId) => ({ assetId, status: 'written', dryRun: false })));
+  expect(wf.state().checkpoint.retries).toEqual({});
+});
+
+test('a dry run does not move the checkpoint', async () => {
+  const wf = workflow();
+  const first = await wf.search({ maxAssetsPerRun: 5 });
+  const outcome = wf.record(first.map((assetId) => ({ assetId, status: 'written', dryRun: true })));
+  expect(outcome.recorded).toBe(false);
+  expect(wf.state().checkpoint.pass!.cursor).toBeNull();
+  expect(await wf.search({ maxAssetsPerRun: 5 })).toEqual(first);
+});
+
+test('an incremental pass lists changed assets and every asset of a renamed person', async () => {
+  const wf = workflow();
+  const small = { maxAssetsPerRun: 5000 };
+  wf.record(unchanged(await wf.search(small)));
+  expect(await wf.search(small)).toEqual([]); // nothing changed: the pass completes without a batch
+
+  const person = [...synthetic.library.people.values()].find((p) => p.name === 'Person 1')!;
+  synthetic.library.renamePerson(person.id, 'Person One');
+  synthetic.library.setRating(syntheticAssetId(7), 5);
+  const ids = await wf.search(small);
+  const ofPerson = Array.from({ length: ASSETS }, (_, i) => i)
+    .filter((i) => synthetic.library.asset(syntheticAssetId(i))!.faces.some((f) => f.personId === person.id))
+    .map(syntheticAssetId);
+  expect(ofPerson.length).toBeGreaterThan(0);
+  expect(new Set(ids)).toEqual(new Set([syntheticAssetId(7), ...ofPerson]));
+  expect(wf.state().checkpoint.pass).toMatchObject({ kind: 'incremental' });
+});
+
+test('Reset Checkpoint starts a new full pass', async () => {
+  const wf = workflow();
+  wf.record(unchanged(await wf.search({ maxAssetsPerRun: 3 })));
+  const again = await wf.search({ maxAssetsPerRun: 3, resetCheckpoint: true });
+  expect(again).toEqual([0, 1, 2].map(syntheticAssetId));
+});
