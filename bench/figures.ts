@@ -1,5 +1,6 @@
 /** One measured figure, printed in the table and stored in bench/results.json. */
 export interface Figure {
+  id: string; // stable key, e.g. "write.oursVsSeed" (what scripts and the smoke test look for)
   section: string;
   name: string;
   value: number | null; // null: could not be measured in this run (see note)

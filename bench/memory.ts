@@ -59,6 +59,7 @@ export function peakRssOf(pid: number): number {
  */
 export class TreeRssSampler {
   private peak = 0;
+  private peakSingle = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -77,9 +78,16 @@ export class TreeRssSampler {
   sample(): number {
     const pids = descendantsOf(this.rootPid);
     if (this.includeRoot) pids.push(this.rootPid);
-    const total = pids.reduce((sum, pid) => sum + rssOf(pid), 0);
+    const sizes = pids.map(rssOf);
+    const total = sizes.reduce((sum, size) => sum + size, 0);
     if (total > this.peak) this.peak = total;
+    this.peakSingle = Math.max(this.peakSingle, ...sizes, 0);
     return total;
+  }
+
+  /** The highest RSS any one process of the tree reached (e.g. the n8n main process). */
+  largestProcessPeak(): number {
+    return this.peakSingle;
   }
 
   stop(): number {

@@ -18,6 +18,7 @@ export interface PipelineRun {
   /** Fresh state (no checkpoint, no membership cache) unless a directory is given. */
   stateDir?: string;
   maxAssets?: number;
+  pageSize?: number;
 }
 
 export interface PipelineOutcome {
@@ -27,7 +28,7 @@ export interface PipelineOutcome {
 }
 
 /** Our run loop exactly as the command line drives it: client → runSync → syncAsset, one ExifTool pool of 2. */
-export async function runPipeline(run: PipelineRun): Promise<PipelineOutcome> {
+export async function runPipeline(run: PipelineRun, onHandled?: (count: number) => void): Promise<PipelineOutcome> {
   const stateDir = run.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'immich-bench-state-'));
   const client = new ImmichClient(new AxiosTransport({ url: run.apiUrl, apiKey: run.apiKey }));
   const exiftool = createExifTool({ maxProcs: 2 });
@@ -40,8 +41,10 @@ export async function runPipeline(run: PipelineRun): Promise<PipelineOutcome> {
     target: 'original',
     dryRun: run.dryRun,
     ...(run.maxAssets ? { maxAssets: run.maxAssets } : {}),
+    ...(run.pageSize ? { pageSize: run.pageSize } : {}),
   };
   let firstProblem: string | null = null;
+  let handled = 0;
   const start = process.hrtime.bigint();
   try {
     const summary = await runSync({
@@ -51,6 +54,7 @@ export async function runPipeline(run: PipelineRun): Promise<PipelineOutcome> {
       settings,
       onResult: (result) => {
         if (result.status === 'failed' && !firstProblem) firstProblem = result.reason ?? 'failed';
+        onHandled?.(++handled);
       },
     });
     return { summary, seconds: Number(process.hrtime.bigint() - start) / 1e9, firstProblem };

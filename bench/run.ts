@@ -16,6 +16,7 @@ export interface BenchOptions {
   scale: BenchScale;
   only: SectionName[] | null;
   out: string;
+  updateReadme: boolean;
   log: (line: string) => void;
 }
 
@@ -23,17 +24,19 @@ export function parseArgs(argv: string[]): BenchOptions {
   let scale = FULL;
   let only: SectionName[] | null = null;
   let out = path.join(repoRoot(), 'bench', 'results.json');
+  let updateReadme = false;
   for (const arg of argv) {
     if (arg === '--quick') scale = QUICK;
+    else if (arg === '--update-readme') updateReadme = true;
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',').filter(Boolean);
       const unknown = names.filter((n) => !(n in SECTIONS));
       if (unknown.length) throw new Error(`bench: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
       only = names as SectionName[];
     } else if (arg.startsWith('--out=')) out = path.resolve(arg.slice('--out='.length));
-    else throw new Error(`bench: unknown argument ${arg} (use --quick, --only=<sections>, --out=<file>)`);
+    else throw new Error(`bench: unknown argument ${arg} (use --quick, --only=<sections>, --out=<file>, --update-readme)`);
   }
-  return { scale, only, out, log: (line) => console.log(line) };
+  return { scale, only, out, updateReadme, log: (line) => console.log(line) };
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -68,6 +71,26 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   return results;
 }
 
+/** Replaces the block between the figures markers of bench/README.md with this run's table. */
+export function updateReadme(file: string, results: BenchResults): void {
+  const start = '<!-- figures:start -->';
+  const end = '<!-- figures:end -->';
+  const text = fs.readFileSync(file, 'utf8');
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${file} has no ${start} … ${end} block`);
+  const block = [
+    `Measured ${results.measuredAt} (${results.scale} sizes, ${results.seconds} s, ${results.machine.cpus} cores, ` +
+      `load average at start ${results.machine.loadAverageAtStart.join(' / ')}, Node ${results.machine.node}).`,
+    '',
+    renderTable(results.figures),
+    '',
+    ...results.figures.filter((f) => f.note).map((f) => `- ${f.id}: ${f.note}`),
+    ...(results.notDone.length ? ['', 'Not measured in that run:', ...results.notDone.map((line) => `- ${line}`)] : []),
+  ].join('\n');
+  fs.writeFileSync(file, `${text.slice(0, from + start.length)}\n${block}\n${text.slice(to)}`);
+}
+
 if (require.main === module) {
   const options = parseArgs(process.argv.slice(2));
   runBench(options)
@@ -79,6 +102,10 @@ if (require.main === module) {
         for (const line of results.notDone) console.log(`  - ${line}`);
       }
       console.log(`\n${results.figures.length} figures in ${results.seconds} s → ${path.relative(process.cwd(), options.out)}`);
+      if (options.updateReadme) {
+        updateReadme(path.join(repoRoot(), 'bench', 'README.md'), results);
+        console.log('bench/README.md: "Latest figures" updated');
+      }
     })
     .catch((error) => {
       console.error(error instanceof Error ? error.message : error);

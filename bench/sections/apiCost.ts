@@ -60,24 +60,24 @@ export async function apiCostSection(scale: BenchScale, log: (line: string) => v
   const membershipLarge = l.membership - l.noDetail;
   const figures: Figure[] = [
     {
-      section, name: `requests/asset, no per-asset detail (${DEFAULT_MODULES.join(',')}), ${large} assets`,
+      id: 'api.noDetail', section, name: `requests/asset, no per-asset detail (${DEFAULT_MODULES.join(',')}), ${large} assets`,
       value: perAsset(l.noDetail), unit: 'req/asset', baselineName: 'seed', baselineValue: perAsset(l.seed),
       ratio: l.noDetail / l.seed, ratioLabel: 'of seed', target: '<= 0.01 req/asset', pass: perAsset(l.noDetail) <= 0.01 && !note, note,
     },
     {
-      section, name: `requests/asset with face regions, ${large} assets`,
+      id: 'api.faces', section, name: `requests/asset with face regions, ${large} assets`,
       value: perAsset(l.faces), unit: 'req/asset', baselineName: 'seed', baselineValue: perAsset(l.seed),
       ratio: l.faces / l.seed, ratioLabel: 'of seed', target: '<= 1.05 req/asset', pass: perAsset(l.faces) <= 1.05,
     },
     {
-      section, name: `album+tag membership requests, ${large} vs ${small} assets`,
+      id: 'api.membershipGrowth', section, name: `album+tag membership requests, ${large} vs ${small} assets`,
       value: membershipLarge, unit: 'requests', baselineName: `at ${small} assets`, baselineValue: membershipSmall,
       ratio: membershipLarge / Math.max(1, membershipSmall), ratioLabel: `x for ${large / small}x assets`,
       target: 'O(albums+tags+pages): < 3x for 10x assets', pass: membershipLarge / Math.max(1, membershipSmall) < 3,
       note: 'membership requests = requests with albums+tags on minus requests without them (same library, fresh cache)',
     },
     {
-      section, name: `requests/asset with albums+tags, ${large} assets`,
+      id: 'api.membership', section, name: `requests/asset with albums+tags, ${large} assets`,
       value: perAsset(l.membership), unit: 'req/asset', baselineName: 'seed', baselineValue: perAsset(l.seed),
       ratio: l.membership / l.seed, ratioLabel: 'of seed', target: '<= 0.01 req/asset', pass: perAsset(l.membership) <= 0.01,
     },

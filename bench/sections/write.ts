@@ -165,39 +165,39 @@ function writeFigures(scale: BenchScale, rows: Record<string, number[]>, problem
   const allWritten = rows.written.every((w) => w === n) && rows.verified.every((v) => v === n);
   const figures: Figure[] = [
     {
-      section, name: `ours: compare+write+verify, ${n} files, all modules`, value: median(rows.ours), unit: 'files/s',
+      id: 'write.oursVsSeed', section, name: `ours: compare+write+verify, ${n} files, all modules`, value: median(rows.ours), unit: 'files/s',
       baselineName: 'seed (a)', baselineValue: median(rows.seed), ratio: oursVsSeed, ratioLabel: 'x seed',
       target: '>= 12x seed', pass: ratioOk(oursVsSeed, 12), rounds: rows.oursVsSeed, note: seedNote,
     },
     {
-      section, name: 'ours vs floor (b): same ExifTool calls, no logic', value: median(rows.ours), unit: 'files/s',
+      id: 'write.oursVsFloor', section, name: 'ours vs floor (b): same ExifTool calls, no logic', value: median(rows.ours), unit: 'files/s',
       baselineName: 'floor (b)', baselineValue: median(rows.floor), ratio: oursVsFloor, ratioLabel: 'of floor',
       target: '>= 0.85 of floor', pass: ratioOk(oursVsFloor, 0.85), rounds: rows.oursVsFloor,
       note: 'floor = bare exiftool-vendored: readRaw compared tags, write, readRaw compared tags + ImageDataHash',
     },
     {
-      section, name: 'files written and verified (of each round)', value: Math.min(...rows.verified), unit: `of ${n}`,
+      id: 'write.verified', section, name: 'files written and verified (of each round)', value: Math.min(...rows.verified), unit: `of ${n}`,
       target: `${n} written, ${n} verified`, pass: allWritten, rounds: rows.verified,
       note: problems.length ? `first problem: ${problems[0]}` : undefined,
     },
     {
-      section, name: 'ours: write step alone (our pool, temp copy + rename)', value: median(rows.oursWriteStep), unit: 'files/s',
+      id: 'write.stepVsSeed', section, name: 'ours: write step alone (our pool, temp copy + rename)', value: median(rows.oursWriteStep), unit: 'files/s',
       baselineName: 'seed (a)', baselineValue: median(rows.seed), ratio: stepVsSeed, ratioLabel: 'x seed',
       target: '>= 30x seed', pass: ratioOk(stepVsSeed, 30), rounds: rows.writeStepVsSeed, note: seedNote,
     },
     {
-      section, name: 'write step vs bare vendored writes', value: median(rows.oursWriteStep), unit: 'files/s',
+      id: 'write.stepVsBare', section, name: 'write step vs bare vendored writes', value: median(rows.oursWriteStep), unit: 'files/s',
       baselineName: 'bare writes', baselineValue: median(rows.floorWrite), ratio: median(rows.writeStepVsFloorWrite), ratioLabel: 'of bare',
       rounds: rows.writeStepVsFloorWrite,
     },
     {
-      section: '2 no-change', name: `second pass over the unchanged ${n} files`, value: median(rows.noChange), unit: 'files/s',
+      id: 'noChange.rate', section: '2 no-change', name: `second pass over the unchanged ${n} files`, value: median(rows.noChange), unit: 'files/s',
       baselineName: 'bare read of compared tags', baselineValue: median(rows.floorRead), ratio: median(rows.noChangeVsFloorRead), ratioLabel: 'of bare read',
       target: '>= 80 files/s', pass: median(rows.noChange) >= 80, rounds: rows.noChange,
       note: 'second syncAsset pass over the files the first pass wrote; baseline: bare readRaw of the same tags',
     },
     {
-      section: '2 no-change', name: 'files written by the second pass', value: Math.max(...rows.noChangeWritten), unit: 'files',
+      id: 'noChange.written', section: '2 no-change', name: 'files written by the second pass', value: Math.max(...rows.noChangeWritten), unit: 'files',
       target: '0', pass: rows.noChangeWritten.every((w) => w === 0), rounds: rows.noChangeWritten,
     },
   ];
