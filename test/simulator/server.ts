@@ -78,7 +78,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const spec = sharedSpecValidator();
   const state = new SimulatorState(options, spec);
   const sockets = new Set<Socket>();
-  const server = http.createServer((req, res) => void state.handle(req, res));
+  const server = http.createServer((req, res) => {
+    state.handle(req, res).catch((error: unknown) => {
+      state.violations.push({ route: `${req.method} ${req.url}`, direction: 'response', problems: [`simulator crashed: ${(error as Error).stack ?? error}`] });
+      sendJson(res, 500, errorBody(500, 'Internal server error'));
+    });
+  });
   server.keepAliveTimeout = 1000;
   server.on('connection', (socket) => {
     sockets.add(socket);
