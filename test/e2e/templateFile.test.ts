@@ -1,0 +1,69 @@
+/**
+ * The template file as users import it: safe defaults, and every node type and parameter it sets
+ * exists in this package's node descriptions (a renamed parameter would otherwise be dropped silently
+ * by n8n on import, and the node would run with its default).
+ */
+import type { INodeTypeDescription } from 'n8n-workflow';
+import { ImmichBuildMetadataTags } from '../../nodes/ImmichBuildMetadataTags/ImmichBuildMetadataTags.node';
+import { ImmichGetAssetDetails } from '../../nodes/ImmichGetAssetDetails/ImmichGetAssetDetails.node';
+import { ImmichSearchAssets } from '../../nodes/ImmichSearchAssets/ImmichSearchAssets.node';
+import { ImmichWriteMetadata } from '../../nodes/ImmichWriteMetadata/ImmichWriteMetadata.node';
+import { PACKAGE_NAME } from './n8nHarness';
+import { loadTemplate, SEARCH_NODE, WRITE_NODE } from './templateEnvironment';
+
+const descriptions: INodeTypeDescription[] = [
+  new ImmichSearchAssets().description,
+  new ImmichGetAssetDetails().description,
+  new ImmichBuildMetadataTags().description,
+  new ImmichWriteMetadata().description,
+];
+const template = loadTemplate();
+const ours = template.nodes.filter((node) => node.type.startsWith(`${PACKAGE_NAME}.`));
+
+test('the template uses all four nodes of this package by their installed type names', () => {
+  expect(ours.map((node) => node.type).sort()).toEqual(descriptions.map((d) => `${PACKAGE_NAME}.${d.name}`).sort());
+  for (const node of ours) {
+    const description = descriptions.find((d) => `${PACKAGE_NAME}.${d.name}` === node.type)!;
+    const versions = Array.isArray(description.version) ? description.version : [description.version];
+    expect(versions).toContain(node.typeVersion);
+  }
+});
+
+test('every parameter the template sets exists on its node, with an allowed value for option lists', () => {
+  for (const node of ours) {
+    const description = descriptions.find((d) => `${PACKAGE_NAME}.${d.name}` === node.type)!;
+    for (const [name, value] of Object.entries(node.parameters)) {
+      const property = description.properties.find((p) => p.name === name);
+      expect({ node: node.name, parameter: name, known: property !== undefined }).toEqual({ node: node.name, parameter: name, known: true });
+      if (property?.type === 'options' && typeof value === 'string' && !value.startsWith('=')) {
+        expect(property.options?.map((o) => (o as { value: unknown }).value)).toContain(value);
+      }
+      if (property?.type === 'multiOptions' && Array.isArray(value)) {
+        const allowed = property.options?.map((o) => (o as { value: unknown }).value);
+        for (const v of value) expect(allowed).toContain(v);
+      }
+    }
+  }
+});
+
+test('imported fresh it is safe: Dry Run on, sync-batch mode, a credential and a library path to fill in', () => {
+  const write = template.nodes.find((n) => n.name === WRITE_NODE)!;
+  const search = template.nodes.find((n) => n.name === SEARCH_NODE)!;
+  expect(write.parameters.dryRun).toBe(true);
+  expect(search.parameters.searchMode).toBe('syncBatch');
+  for (const node of ours.filter((n) => n.credentials)) expect(Object.keys(node.credentials!)).toEqual(['immichApi']);
+  // one bad asset never stops the run
+  for (const node of ours.filter((n) => n.name !== SEARCH_NODE)) expect(node.onError).toBe('continueRegularOutput');
+  // the optional notification is off until the user points it at a notifier
+  expect(template.nodes.find((n) => n.type === 'n8n-nodes-base.httpRequest')?.disabled).toBe(true);
+  expect(template.active).toBe(false);
+  expect(template.id).toBeUndefined();
+});
+
+test('sticky notes explain the setup, the checkpoint in static data and Dry Run', () => {
+  const notes = template.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').map((n) => String(n.parameters.content)).join('\n');
+  expect(notes).toMatch(/static data/);
+  expect(notes).toMatch(/manual test run/);
+  expect(notes).toMatch(/Dry Run/);
+  expect(notes).toMatch(/Library Path/);
+});
