@@ -13,8 +13,9 @@
  *   resolving expressions with n8n's own expression engine. Register credential classes with
  *   `credentialTypes` (ImmichApi is registered by default).
  * - `items` are the node's first output; `outputs` all outputs; `error` the node error when it threw
- *   (then items is empty); `staticData` the workflow static data after the run (pass `staticData` to
- *   start from a stored state).
+ *   (then items is empty); `staticData` the workflow static data after the run, keyed like n8n keeps
+ *   it (`global`, `node:<node name>`), as plain JSON; pass it back as `staticData` to start the next
+ *   run from that state.
  * - `loadNodeOptions(nodeClass, 'getAlbums', { credentials })` runs a dropdown loader in n8n's
  *   LoadOptionsContext.
  */
@@ -46,7 +47,7 @@ export interface RunNodeOptions {
   credentials?: Record<string, ICredentialDataDecryptedObject>;
   credentialTypes?: ICredentialType[];
   continueOnFail?: boolean;
-  /** Workflow static data ("global" level) to start with. */
+  /** Workflow static data to start with, keyed like n8n (`{ global: {...}, 'node:Name': {...} }`). */
   staticData?: IDataObject;
   /** Node name in the workflow (error messages and pairedItem use it). */
   nodeName?: string;
@@ -234,5 +235,5 @@ export async function runNode(nodeClass: NodeClass, parameters: INode['parameter
   const task = run.data.resultData.runData[nodeName]?.[0];
   const outputs = (task?.data?.main ?? []).map((out) => out ?? []);
   const error = (task?.error ?? run.data.resultData.error ?? null) as RunNodeResult['error'];
-  return { items: outputs[0] ?? [], outputs, error, staticData: workflow.staticData as IDataObject, run };
+  return { items: outputs[0] ?? [], outputs, error, staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject, run };
 }

@@ -119,3 +119,14 @@ test('dropdowns list albums, named people and tags from Immich', async () => {
   expect(tags.map((t) => t.name)).toContain('Travel/Japan/東京');
   expect(tags.find((t) => t.name === 'Travel')!.value).toBe(sample.library.tagByValue('Travel')!.id);
 });
+
+test('Sync Batch mode hands out the first batch and leaves it in workflow static data', async () => {
+  const { items, error, staticData } = await runNode(ImmichSearchAssets, { searchMode: 'syncBatch', maxAssetsPerRun: 5 }, [{ json: {} }], { credentials: credentials() });
+  expect(error).toBeNull();
+  expect(items).toHaveLength(5);
+  expect(new Set(items.map((i) => i.json.id)).size).toBe(5);
+  const state = (staticData.global as Record<string, unknown>).immichMetadataSync as { batch: { segments: Array<{ assets: Array<{ id: string }> }> } };
+  expect(state.batch.segments.flatMap((s) => s.assets.map((a) => a.id))).toEqual(items.map((i) => i.json.id));
+  // album membership is read for the pass, in the same execution
+  expect(sim.requestCount('GET /albums')).toBe(1);
+});
