@@ -25,17 +25,33 @@ export function isTempFileOf(file: string, candidateName: string): boolean {
   return parseTempName(path.basename(file), candidateName) !== null;
 }
 
-function parseTempName(base: string, candidateName: string): { pid: number } | null {
-  const prefix = `.${base}${TEMP_MARK}`;
-  if (!candidateName.startsWith(prefix)) return null;
-  const match = /^(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(candidateName.slice(prefix.length));
+/** `base` null: a temp file of any file in the folder. */
+function parseTempName(base: string | null, candidateName: string): { pid: number } | null {
+  let rest: string;
+  if (base !== null) {
+    const prefix = `.${base}${TEMP_MARK}`;
+    if (!candidateName.startsWith(prefix)) return null;
+    rest = candidateName.slice(prefix.length);
+  } else {
+    const at = candidateName.lastIndexOf(TEMP_MARK);
+    if (!candidateName.startsWith('.') || at <= 1) return null;
+    rest = candidateName.slice(at + TEMP_MARK.length);
+  }
+  const match = /^(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(rest);
   return match ? { pid: Number(match[1]) } : null;
 }
 
 /** Removes leftovers for `file` from earlier, killed runs. Returns the removed paths. */
 export async function removeStaleTempFiles(file: string): Promise<string[]> {
-  const dir = path.dirname(file);
-  const base = path.basename(file);
+  return removeStale(path.dirname(file), path.basename(file));
+}
+
+/** Removes leftovers of earlier, killed runs for every file in `dir`. Returns the removed paths. */
+export async function removeStaleTempFilesInFolder(dir: string): Promise<string[]> {
+  return removeStale(dir, null);
+}
+
+async function removeStale(dir: string, base: string | null): Promise<string[]> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -50,6 +66,8 @@ export async function removeStaleTempFiles(file: string): Promise<string[]> {
     try {
       const st = await fs.lstat(full);
       if (!st.isFile()) continue;
+      // Ours belong to writes in flight (each removes its own in a finally).
+      if (parsed.pid === process.pid) continue;
       const old = Date.now() - st.mtimeMs > STALE_AFTER_MS;
       if (!old && isProcessAlive(parsed.pid)) continue; // another run may be writing it right now
       await fs.unlink(full);
@@ -70,8 +88,6 @@ export async function removeQuietly(file: string): Promise<void> {
 }
 
 function isProcessAlive(pid: number): boolean {
-  // Our own temp files belong to writes in flight (they are removed in a finally).
-  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;

@@ -12,7 +12,7 @@ import type { TargetKind } from '../metadata/capabilities';
 import { diffAgainstFile, tagsToRead } from '../metadata/diff';
 import type { MetadataPlan } from '../metadata/types';
 import { readIntegrity, readSelectedTags, tagValuesOnly, type RawTags } from './readTags';
-import { removeQuietly, removeStaleTempFiles, tempPathFor } from './tempFiles';
+import { removeQuietly, removeStaleTempFilesInFolder, tempPathFor } from './tempFiles';
 import type { AssetWriteResult, FieldChange } from './types';
 
 export interface WriteFileOptions {
@@ -59,6 +59,7 @@ export async function writeAssetFile(
       const existing = await inspectFile(file, options);
       if (existing.kind === 'skip') return result('skipped', { reason: existing.reason });
       const target = existing.realFile;
+      if (!options.dryRun) await cleanFolderOnce(exiftool, path.dirname(target));
       const tagNames = tagsToRead(plan, options.target);
       const current = await readCurrent(exiftool, target, existing.exists, tagNames, options);
       const { changes, writeTags, notes } = diffAgainstFile(plan, current, options.target);
@@ -128,6 +129,17 @@ function identityOf(stat: { ino: number; size: number; mtimeMs: number }): FileI
   return { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs };
 }
 
+/** Folders already cleaned of killed runs' temp files, per ExifTool pool (i.e. per run). */
+const cleanedFolders = new WeakMap<ExifTool, Set<string>>();
+
+async function cleanFolderOnce(exiftool: ExifTool, dir: string): Promise<void> {
+  let done = cleanedFolders.get(exiftool);
+  if (!done) cleanedFolders.set(exiftool, (done = new Set()));
+  if (done.has(dir)) return;
+  done.add(dir);
+  await removeStaleTempFilesInFolder(dir);
+}
+
 const fileLocks = new Map<string, Promise<unknown>>();
 
 async function withFileLock<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -184,7 +196,6 @@ async function writeVerifiedReplacement(
   options: WriteFileOptions,
 ): Promise<void> {
   const exists = inspected.exists;
-  await removeStaleTempFiles(file);
   const temp = tempPathFor(file);
   try {
     const writeArgs = exists ? ['-o', temp] : [];

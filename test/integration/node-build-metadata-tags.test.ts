@@ -7,6 +7,9 @@ import { modulesFromSelection } from '../../nodes/ImmichBuildMetadataTags/execut
 import { runNode } from '../helpers/n8nRunner';
 import { assetFor } from './writer-fixtures';
 
+// Real ExifTool on a shared, noisy 2-core machine: generous limits (not timing assertions).
+jest.setTimeout(240_000);
+
 const asItem = (json: object, i = 0) => ({ json: json as IDataObject, pairedItem: { item: i } });
 
 describe('Immich Build Metadata Tags node', () => {

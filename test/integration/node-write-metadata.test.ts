@@ -11,6 +11,9 @@ import { ImmichWriteMetadata } from '../../nodes/ImmichWriteMetadata/ImmichWrite
 import { runNode } from '../helpers/n8nRunner';
 import { assetFor, copySample, listFiles, makeTempDir, sha256, snapshot, tempLeftovers } from './writer-fixtures';
 
+// Real ExifTool on a shared, noisy 2-core machine: generous limits (not timing assertions).
+jest.setTimeout(240_000);
+
 let tmp: string;
 let library: string;
 let month: string;

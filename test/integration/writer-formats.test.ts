@@ -13,6 +13,9 @@ import { tagsToRead } from '../../lib/metadata/diff';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { assetFor, copySample, listFiles, makeTempDir, sha256, tempLeftovers } from './writer-fixtures';
 
+// Real ExifTool on a shared, noisy 2-core machine: generous limits (not timing assertions).
+jest.setTimeout(240_000);
+
 let exiftool: ExifTool;
 let dir: string;
 
@@ -125,13 +128,26 @@ it('keeps the file mode of the original', async () => {
   expect((await fs.stat(file)).mode & 0o777).toBe(0o640);
 });
 
-it('removes temp files left by a killed earlier run when it writes', async () => {
+it('removes temp files left by a killed earlier run (not in a dry run), also when nothing needs writing', async () => {
   const file = await copySample('metadata/dates/gps-datetime.jpg', dir);
   // pid 2^22+1 cannot exist on Linux: its writer is gone.
   const stale = path.join(dir, `.gps-datetime.jpg.immich-sync-tmp-${2 ** 22 + 1}-0123ab.jpg`);
   await fs.writeFile(stale, 'half-written');
   const asset = assetFor('gps-datetime.jpg');
-  expect((await writeAssetFile(exiftool, file, buildMetadataPlan(asset), embedded(asset.id))).status).toBe('written');
+  const plan = buildMetadataPlan(asset);
+  expect((await writeAssetFile(exiftool, file, plan, embedded(asset.id, { dryRun: true }))).status).toBe('written');
+  expect(await listFiles(dir)).toEqual([stale, file].sort());
+  expect((await writeAssetFile(exiftool, file, plan, embedded(asset.id))).status).toBe('written');
+  expect(await listFiles(dir)).toEqual([file]);
+
+  // A later run (a new pool) that finds nothing to change still tidies up.
+  await fs.writeFile(stale, 'half-written');
+  const nextRun = createExifTool({ maxProcs: 1 });
+  try {
+    expect((await writeAssetFile(nextRun, file, plan, embedded(asset.id))).status).toBe('unchanged');
+  } finally {
+    await nextRun.end();
+  }
   expect(await listFiles(dir)).toEqual([file]);
 });
 

@@ -14,6 +14,9 @@ import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
 import { allSamples, assetFor, copySample, listFiles, makeTempDir, sha256, snapshot, tempLeftovers } from './writer-fixtures';
 
+// Real ExifTool on a shared, noisy 2-core machine: generous limits (not timing assertions).
+jest.setTimeout(240_000);
+
 let exiftool: ExifTool;
 let tmp: string;
 let library: string;

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { canExifToolWriteInPlace, effectiveMode, resolveTargets, sidecarCandidates } from '../../lib/files/target';
-import { isTempFileOf, removeStaleTempFiles, tempPathFor } from '../../lib/files/tempFiles';
+import { isTempFileOf, removeStaleTempFiles, removeStaleTempFilesInFolder, tempPathFor } from '../../lib/files/tempFiles';
 
 describe('target selection', () => {
   let dir: string;
@@ -111,5 +111,14 @@ describe('temporary files', () => {
     for (const p of [dead, live, unrelated]) await fs.writeFile(p, 'y');
     expect(await removeStaleTempFiles(file)).toEqual([dead]);
     expect((await fs.readdir(dir)).sort()).toEqual(['.a.jpg.immich-sync-tmp-' + process.pid + '-abcdef.jpg', '.a.jpg.something-else.jpg', 'a.jpg'].sort());
+  });
+
+  it('folder-wide cleanup removes dead runs\' leftovers of any file, and nothing else', async () => {
+    const dead = 2 ** 22 + 1;
+    const leftovers = [`.a.jpg.immich-sync-tmp-${dead}-00ff.jpg`, `.b c.heic.immich-sync-tmp-${dead}-abc123.heic`, `.x.xmp.immich-sync-tmp-${dead}-1.xmp`];
+    const keep = ['a.jpg', `.a.jpg.immich-sync-tmp-${process.pid}-00ff.jpg`, 'immich-sync-tmp-1-1.jpg', `.a.jpg.immich-sync-tmp-${dead}-zz.jpg`];
+    for (const name of [...leftovers, ...keep]) await fs.writeFile(path.join(dir, name), 'y');
+    expect((await removeStaleTempFilesInFolder(dir)).sort()).toEqual(leftovers.map((n) => path.join(dir, n)).sort());
+    expect((await fs.readdir(dir)).sort()).toEqual([...keep].sort());
   });
 });
