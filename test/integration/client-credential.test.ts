@@ -6,7 +6,7 @@ import axios from 'axios';
 import { Workflow, type ICredentialDataDecryptedObject, type INodeType, type INodeTypes, type NodeParameterValueType } from 'n8n-workflow';
 import { ImmichApi } from '../../credentials/ImmichApi.credentials';
 import { ImmichGetAssetDetails } from '../../nodes/ImmichGetAssetDetails/ImmichGetAssetDetails.node';
-import { tempDir } from '../helpers/immichSim';
+import { tempDir } from '../simulator/testClient';
 import { createSampleLibrary, startSimulator, type Simulator } from '../simulator';
 
 const credentialType = new ImmichApi();

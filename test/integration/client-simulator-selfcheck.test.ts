@@ -4,7 +4,7 @@
  * updatedAt fields the way Immich does. Also: a 100,000-asset synthetic library pages correctly.
  */
 import axios from 'axios';
-import { fastClient, tempDir } from '../helpers/immichSim';
+import { fastClient, tempDir } from '../simulator/testClient';
 import { createSampleLibrary, createSyntheticLibrary, SAMPLE_PEOPLE, startSimulator, syntheticAssetId, type Simulator } from '../simulator';
 
 const cleanup: Simulator[] = [];

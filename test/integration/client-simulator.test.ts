@@ -5,7 +5,7 @@
 import { inspect } from 'node:util';
 import { ImmichApiError } from '../../lib/immich/errors';
 import type { ImmichAssetSummary } from '../../lib/immich/types';
-import { collect, fastClient, tempDir } from '../helpers/immichSim';
+import { collect, fastClient, tempDir } from '../simulator/testClient';
 import { createSampleLibrary, createSyntheticLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
 
 let sample: SampleLibrary;

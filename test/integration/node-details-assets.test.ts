@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import type { INodeExecutionData } from 'n8n-workflow';
 import { ImmichGetAssetDetails } from '../../nodes/ImmichGetAssetDetails/ImmichGetAssetDetails.node';
 import { setRetryDefaults } from '../../nodes/shared/immichClient';
-import { tempDir } from '../helpers/immichSim';
+import { tempDir } from '../simulator/testClient';
 import { runNode } from '../helpers/n8nRunner';
 import { createSampleLibrary, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
 

@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 import { ImmichSearchAssets } from '../../nodes/ImmichSearchAssets/ImmichSearchAssets.node';
 import { setRetryDefaults } from '../../nodes/shared/immichClient';
-import { tempDir } from '../helpers/immichSim';
+import { tempDir } from '../simulator/testClient';
 import { loadNodeOptions, runNode } from '../helpers/n8nRunner';
 import { createSampleLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
 

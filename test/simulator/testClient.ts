@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImmichClient, type ImmichClientOptions } from '../../lib/immich/client';
 import { AxiosTransport, type AxiosTransportOptions } from '../../lib/immich/transport';
-import type { Simulator } from '../simulator';
+import type { Simulator } from './index';
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
