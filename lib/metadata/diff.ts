@@ -3,6 +3,7 @@ import type { FieldChange } from '../files/types';
 import type { TargetKind } from './capabilities';
 import { FILE_TYPE_TAG } from './capabilities';
 import { DiffContext } from './diffContext';
+import { hasNonAscii, IPTC_CHARSET_TAG } from './iptcCharset';
 import { ALBUM_TAGS, diffAlbumTexts } from './modules/albums';
 import { CAPTION_TAGS, diffCaption } from './modules/caption';
 import { diffFaces, FACE_TAGS } from './modules/faces';
@@ -13,6 +14,8 @@ import { diffTime, TIME_TAGS } from './modules/time';
 import type { MetadataPlan } from './types';
 
 export type { TargetKind };
+
+const IPTC_ALL = 'IPTC:all';
 
 export interface MetadataDiff {
   changes: FieldChange[];
@@ -32,6 +35,8 @@ export function tagsToRead(plan: MetadataPlan, target: TargetKind): string[] {
   if (plan.time) add(TIME_TAGS);
   if (plan.rating) add(RATING_TAGS);
   if (plan.albums) add(ALBUM_TAGS);
+  // Writing any IPTC means declaring UTF-8, which needs the file's other IPTC strings (a small group).
+  if (target === 'embedded' && tags.some((tag) => tag.startsWith('IPTC:'))) tags.push(IPTC_ALL);
   return [...new Set(tags)];
 }
 
@@ -44,10 +49,28 @@ export function diffAgainstFile(plan: MetadataPlan, current: Record<string, unkn
   if (plan.caption) diffCaption(plan.caption, ctx);
   if (plan.time) diffTime(plan.time, ctx);
   if (plan.rating) diffRating(plan.rating, ctx);
-  const writeTags = { ...ctx.writeTags };
-  if (Object.keys(writeTags).some((tag) => tag.startsWith('IPTC:'))) {
-    // Without it, ExifTool writes IPTC as Latin-1 and "Мария Кюри" turns into question marks.
-    writeTags['IPTC:CodedCharacterSet'] = 'UTF8';
+  if (Object.keys(ctx.writeTags).some((tag) => tag.startsWith('IPTC:'))) declareIptcUtf8(ctx);
+  return { changes: ctx.changes, writeTags: { ...ctx.writeTags }, notes: ctx.notes };
+}
+
+/**
+ * Without CodedCharacterSet=UTF8, ExifTool writes IPTC as Latin-1 and "Мария Кюри" turns into question marks.
+ * Declaring it re-labels every IPTC string in the file, so the ones we do not change are written again in UTF-8.
+ */
+function declareIptcUtf8(ctx: DiffContext): void {
+  if (ctx.iptcIsUtf8) {
+    ctx.writeSilently(IPTC_CHARSET_TAG, 'UTF8');
+    return;
   }
-  return { changes: ctx.changes, writeTags, notes: ctx.notes };
+  const reencoded: string[] = [];
+  for (const key of ctx.iptcTags()) {
+    if (key === IPTC_CHARSET_TAG || key in ctx.writeTags) continue;
+    const value = ctx.read(key);
+    if (hasNonAscii(value)) {
+      ctx.writeSilently(key, value);
+      reencoded.push(key);
+    }
+  }
+  ctx.write(IPTC_CHARSET_TAG, 'UTF8', 'IPTC character set', ctx.read(IPTC_CHARSET_TAG) ?? null);
+  if (reencoded.length > 0) ctx.note(`re-encoded ${reencoded.join(', ')} as UTF-8 (unchanged text)`);
 }

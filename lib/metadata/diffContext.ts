@@ -1,6 +1,7 @@
 /** What a module's diff sees of the file, and where it puts what must change. */
 import type { FieldChange } from '../files/types';
 import { capabilitiesFor, FILE_TYPE_TAG, type TargetCapabilities, type TargetKind } from './capabilities';
+import { fixUndeclared, IPTC_CHARSET_TAG, isUtf8Declared } from './iptcCharset';
 import { readValue } from './readOptions';
 
 export class DiffContext {
@@ -16,8 +17,19 @@ export class DiffContext {
     this.capabilities = capabilitiesFor(readValue(current, FILE_TYPE_TAG), target);
   }
 
+  /** IPTC strings come back as the text they hold, whatever charset the file (did not) declare. */
   read(tag: string): unknown {
-    return readValue(this.current, tag);
+    const value = readValue(this.current, tag);
+    return tag.startsWith('IPTC:') && !this.iptcIsUtf8 ? fixUndeclared(value) : value;
+  }
+
+  get iptcIsUtf8(): boolean {
+    return isUtf8Declared(readValue(this.current, IPTC_CHARSET_TAG));
+  }
+
+  /** Every IPTC tag the file holds (keys as read), for re-encoding. */
+  iptcTags(): string[] {
+    return Object.keys(this.current).filter((key) => key.startsWith('IPTC:'));
   }
 
   /**

@@ -2,7 +2,7 @@
  * Every module through real ExifTool on copies of the samples, read back with Immich's rules:
  * what we write must read in Immich as the same value, keep what the file had, and a second diff must be empty.
  */
-import type { ExifTool } from 'exiftool-vendored';
+import { ExifTool } from 'exiftool-vendored';
 import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { ALL_MODULES } from '../../lib/metadata/types';
@@ -259,6 +259,31 @@ describe('names that need escaping', () => {
     const current = await readCurrent(writer, file, plan, 'embedded');
     expect(current['XMP-iptcExt:PersonInImage']).toEqual(names);
     expect(current['IPTC:Keywords']).toEqual(names);
+    expect((await rediff(writer, file, plan)).changes).toEqual([]);
+  });
+});
+
+describe('IPTC written by other tools without a declared character set', () => {
+  it.each([
+    ['Latin-1', 'Latin'],
+    ['undeclared UTF-8', 'UTF8'],
+  ])('%s: existing IPTC text survives our UTF-8 declaration', async (_label, charset) => {
+    const file = copySample('unmerged-branches/solvay.jpg', dir, `charset-${charset}.jpg`);
+    // Write the legacy IPTC with ExifTool itself, in the given encoding and without CodedCharacterSet.
+    const legacy = new ExifTool({ maxProcs: 1, writeArgs: ['-overwrite_original', '-charset', `iptc=${charset}`] });
+    const latinSafe = charset === 'Latin';
+    try {
+      await legacy.write(file, { 'IPTC:By-line': 'José Zürich', 'IPTC:Keywords': latinSafe ? ['Café'] : ['Café', 'Киев'] } as never);
+    } finally {
+      await legacy.end();
+    }
+    const plan = buildMetadataPlan(makeAsset({ people: [person('Мария Кюри')], exif: { description: '日本の写真' } }), { modules: ['people', 'caption'] });
+    await applyPlan(writer, file, plan);
+    const after = (await writer.readRaw(file, { readArgs: ['-G1', '-IPTC:all'] })) as unknown as Record<string, unknown>;
+    expect(after['IPTC:CodedCharacterSet']).toBe('UTF8');
+    expect(after['IPTC:By-line']).toBe('José Zürich');
+    expect(after['IPTC:Keywords']).toEqual(latinSafe ? ['Café', 'Мария Кюри'] : ['Café', 'Киев', 'Мария Кюри']);
+    expect(after['IPTC:Caption-Abstract']).toBe('日本の写真');
     expect((await rediff(writer, file, plan)).changes).toEqual([]);
   });
 });
