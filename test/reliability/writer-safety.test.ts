@@ -4,6 +4,7 @@
  * product's pool (createExifTool), on copies of the shared samples.
  */
 import { ExifTool, type WriteTags } from 'exiftool-vendored';
+import { execFileSync } from 'child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'fs';
 import * as path from 'path';
 
@@ -323,5 +324,37 @@ describe('IPTC text is UTF-8', () => {
       expect(Buffer.byteLength(cut!)).toBeGreaterThan(60); // cut at the last whole character, not earlier
       expect(cut).not.toMatch(/\uFFFD/);
     }
+  });
+});
+
+describe('very long non-Latin text already in the file', () => {
+  /** ExifTool itself (the vendored script), as a second, independent reader and to seed files. */
+  const EXIFTOOL_PL = path.join(path.dirname(require.resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
+  const cliRead = (file: string, tags: string[]): Record<string, unknown> =>
+    JSON.parse(execFileSync('perl', [EXIFTOOL_PL, '-j', '-G1', ...tags.map((t) => `-${t}`), file], { maxBuffer: 1 << 28 }).toString('utf8'))[0];
+
+  test("foreign keywords of tens of kilobytes of CJK text survive adding a person (or the item fails, byte-identical)", async () => {
+    const { file } = copyInto('metadata/tags/picasa.jpg');
+    const foreign = Array.from({ length: 12 }, (_, i) => `${i} ${'東京都'.repeat(2000 + i)}`);
+    const argFile = path.join(path.dirname(file), '..', 'seed.args');
+    writeFileSync(argFile, ['-overwrite_original', ...foreign.map((k) => `-XMP-dc:Subject+=${k}`), ...foreign.map((k) => `-XMP-lr:HierarchicalSubject+=Places|${k}`), file].join('\n'));
+    execFileSync('perl', [EXIFTOOL_PL, '-@', argFile]);
+    const seeded = cliRead(file, ['XMP-dc:Subject', 'XMP-lr:HierarchicalSubject']);
+    expect(seeded['XMP-dc:Subject']).toEqual(expect.arrayContaining(foreign));
+    const before = sha256(file);
+
+    const { details, plan } = planFor(file, { names: ['Marie Curie'] });
+    const result = await writeAssetFile(exiftool, file, plan, options(details.id));
+    if (result.status === 'failed') {
+      expect(sha256(file)).toBe(before);
+      expect(result.reason).toContain(details.id);
+      return;
+    }
+    const after = cliRead(file, ['XMP-dc:Subject', 'XMP-lr:HierarchicalSubject']);
+    const subjects = ([] as unknown[]).concat(after['XMP-dc:Subject']).map(String);
+    const garbled = subjects.filter((k) => k.includes('\uFFFD')).length;
+    const kept = foreign.filter((k) => subjects.includes(k)).length;
+    expect({ status: result.status, kept, garbled }).toEqual({ status: 'written', kept: foreign.length, garbled: 0 });
+    expect(subjects).toContain('Marie Curie');
   });
 });
