@@ -142,7 +142,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
   const albums = modules.has('albums') ? await membership('albums', () => client.albumMembership()) : null;
   const tags = modules.has('tags') ? await membership('tags', () => client.tagMembership()) : null;
   const changedAssetIds = [...(albums?.changedAssetIds ?? []), ...(tags?.changedAssetIds ?? [])];
-  if (changedAssetIds.length > 0) {
+  // A new full pass lists every asset anyway; any other pass must add them, or they would be missed.
+  if (changedAssetIds.length > 0 && (plan.resumed || plan.passKind === 'incremental')) {
     checkpoint = addChangedAssets(checkpoint, { assetIds: changedAssetIds });
     event(`${changedAssetIds.length} assets changed album or tag membership`);
   }
@@ -194,9 +195,15 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
         dirty = false;
         await store.saveCheckpoint(checkpoint);
       }
-    })().finally(() => {
-      saving = null;
-    });
+    })()
+      .catch((error: unknown) => {
+        // The state cannot be stored (disk full, permissions): going on would redo everything next time.
+        stopping = true;
+        fatal ??= error;
+      })
+      .finally(() => {
+        saving = null;
+      });
   };
   const flush = (): void => {
     const batch: HandledAsset[] = [];
@@ -217,8 +224,11 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
   const inflight = new Set<Promise<void>>();
   // Only retried ids are remembered (bounded by the retry list), so memory does not grow with the library.
   const retriedThisRun = new Set<string>();
+  // Finished assets wait in the queue behind a slow one (a big video) until it is done; bounding the
+  // queue bounds both memory and the work a kill at that moment would make the next run redo.
+  const maxQueued = concurrency * 16;
   const dispatch = async (item: WorkItem): Promise<void> => {
-    while (inflight.size >= concurrency) await Promise.race(inflight);
+    while (inflight.size >= concurrency || (queue.length >= maxQueued && inflight.size > 0)) await Promise.race(inflight);
     const slot: { outcome: Outcome | null; abandoned: boolean } = { outcome: null, abandoned: false };
     queue.push(slot);
     const task = handleAsset(item)
