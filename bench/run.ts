@@ -16,7 +16,7 @@ export interface BenchOptions {
   scale: BenchScale;
   only: SectionName[] | null;
   out: string;
-  updateReadme: boolean;
+  updateReadme?: boolean; // command line only: rewrite the "Latest figures" block of bench/README.md
   log: (line: string) => void;
 }
 

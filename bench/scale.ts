@@ -2,32 +2,38 @@
 export interface BenchScale {
   name: 'full' | 'quick';
   rounds: number; // side-by-side rounds; figures are medians over these
-  writeFiles: number; // copies written by our pipeline and by the floor
+  writeFiles: number; // copies our pipeline writes (and then passes over again unchanged)
+  baselineFiles: number; // copies for the floor and write-step rates (files/s: a smaller set keeps the run short)
   seedFiles: number; // the seed's one-process-per-file loop is slow: a subset, reported as files/s
   apiSizes: [number, number]; // library sizes for request counting (small, large)
   scalingSizes: number[];
   e2eAssets: number;
   e2eMaxPerRun: number;
+  e2eBaselineAssets: number; // one batch of the run loop without n8n
 }
 
 export const FULL: BenchScale = {
   name: 'full',
   rounds: 3,
   writeFiles: 500,
-  seedFiles: 40,
+  baselineFiles: 250,
+  seedFiles: 30,
   apiSizes: [1000, 10000],
   scalingSizes: [1000, 10000, 100000],
   e2eAssets: 2000,
   e2eMaxPerRun: 500,
+  e2eBaselineAssets: 250,
 };
 
 export const QUICK: BenchScale = {
   name: 'quick',
   rounds: 1,
   writeFiles: 6,
+  baselineFiles: 4,
   seedFiles: 2,
   apiSizes: [100, 400],
   scalingSizes: [100, 300, 1000],
   e2eAssets: 30,
   e2eMaxPerRun: 10,
+  e2eBaselineAssets: 10,
 };

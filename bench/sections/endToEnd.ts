@@ -126,11 +126,11 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
       libraryPath: twin.photoDir,
       modules: [...DEFAULT_MODULES, 'albums'],
       dryRun: false,
-      maxAssets: perRun,
+      maxAssets: scale.e2eBaselineAssets,
     });
     const s = outcome.summary;
     baselineAssetsPerSecond = (s.written + s.unchanged + s.skipped + s.failed) / outcome.seconds;
-    log(`  baseline: run loop without n8n, ${perRun} assets: ${baselineAssetsPerSecond.toFixed(1)} assets/s`);
+    log(`  baseline: run loop without n8n, ${scale.e2eBaselineAssets} assets: ${baselineAssetsPerSecond.toFixed(1)} assets/s`);
   } finally {
     await twin.close();
   }
