@@ -50,7 +50,29 @@ export function diffAgainstFile(plan: MetadataPlan, current: Record<string, unkn
   if (plan.time) diffTime(plan.time, ctx);
   if (plan.rating) diffRating(plan.rating, ctx);
   if (Object.keys(ctx.writeTags).some((tag) => tag.startsWith('IPTC:'))) declareIptcUtf8(ctx);
-  return { changes: ctx.changes, writeTags: { ...ctx.writeTags }, notes: ctx.notes };
+  const writeTags = Object.fromEntries(Object.entries(ctx.writeTags).map(([tag, value]) => [tag, protectEntities(value)]));
+  return { changes: ctx.changes, writeTags, notes: ctx.notes };
+}
+
+const ENTITY = /&(?=#\d+;|#x[0-9a-f]+;|[a-z][a-z0-9]*;)/gi;
+
+/**
+ * exiftool-vendored's write() passes values through ExifTool's -E (HTML entity decoding) without escaping "&",
+ * so a caption that literally says "Tom &amp; Jerry" would be written as "Tom & Jerry" and never match again.
+ * Only "&" that starts an entity is escaped; everything else reaches ExifTool unchanged. Text inside a
+ * structure (RegionInfo) is decoded twice (the argument, then the serialized structure), so it is escaped twice.
+ */
+function protectEntities(value: unknown, layers = 1): unknown {
+  if (typeof value === 'string') {
+    let out = value;
+    for (let i = 0; i < layers; i++) out = out.replace(ENTITY, '&#38;');
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => protectEntities(v, layers));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, protectEntities(v, 2)]));
+  }
+  return value;
 }
 
 /**

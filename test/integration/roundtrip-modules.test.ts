@@ -31,7 +31,7 @@ function richAsset(overrides: AssetOverrides = {}): ImmichAssetDetails {
     exif: {
       dateTimeOriginal: '2022-01-10T18:15:44.310Z',
       timeZone: 'America/Santiago',
-      description: 'Рассвет над 日本 — «quotes», commas, [brackets] & {braces}\nsecond line & <tags>',
+      description: 'Рассвет над 日本 — «quotes», commas, [brackets] & {braces}\nsecond line & <tags> Tom &amp; Jerry &#169;',
       rating: 4,
       latitude: -33.4489,
       longitude: -70.6693,
@@ -241,7 +241,7 @@ describe('albums', () => {
 describe('names that need escaping', () => {
   it('face regions and keywords with commas, braces, pipes and non-Latin text survive ExifTool', async () => {
     const file = copySample('unmerged-branches/solvay.jpg', dir, 'escape.jpg');
-    const names = ['Мария, {Кюри}', 'A|B [x]', '日本 太郎'];
+    const names = ['Мария, {Кюри}', 'A|B [x] &amp;', '日本 太郎'];
     const asset = makeAsset({
       people: names.map((n) => person(n)),
       faces: names.map((n, i) => ({
@@ -255,7 +255,7 @@ describe('names that need escaping', () => {
     expect(read.faces.map((f) => [f.name, f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2])).toEqual(
       names.map((n, i) => [n, 100 + i * 200, 100, 180 + i * 200, 200]),
     );
-    expect(read.tags).toEqual(['People/Мария, {Кюри}', 'People/A|B [x]', 'People/日本 太郎']);
+    expect(read.tags).toEqual(['People/Мария, {Кюри}', 'People/A|B [x] &amp;', 'People/日本 太郎']);
     const current = await readCurrent(writer, file, plan, 'embedded');
     expect(current['XMP-iptcExt:PersonInImage']).toEqual(names);
     expect(current['IPTC:Keywords']).toEqual(names);

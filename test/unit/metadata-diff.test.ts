@@ -72,6 +72,13 @@ describe('diffAgainstFile', () => {
     expect(diffAgainstFile(plan, trailingSpace, 'embedded').changes).toEqual([]);
   });
 
+  it("escapes only the '&' that would start an HTML entity (exiftool-vendored's write decodes them)", () => {
+    const plan = buildMetadataPlan(makeAsset({ exif: { description: 'Tom &amp; Jerry & co &#169;' } }), { modules: ['caption'] });
+    const { writeTags, changes } = diffAgainstFile(plan, { 'File:FileType': 'WEBP' }, 'embedded');
+    expect(writeTags['XMP-dc:Description']).toBe('Tom &#38;amp; Jerry & co &#38;#169;');
+    expect(changes[0].after).toBe('Tom &amp; Jerry & co &#169;'); // Dry Run shows the text itself
+  });
+
   it('rating: XMP always, the EXIF copy only when the file has one', () => {
     const plan = buildMetadataPlan(makeAsset({ exif: { rating: 4 } }), { modules: ['rating'] });
     expect(diffAgainstFile(plan, JPEG, 'embedded').writeTags).toEqual({ 'XMP-xmp:Rating': 4 });
