@@ -193,8 +193,9 @@ describe('retries and errors', () => {
 
   test('retries connection resets and timeouts', async () => {
     sim.inject({ route: 'GET /assets/{id}', kind: 'reset' });
-    sim.inject({ route: 'GET /assets/{id}', kind: 'delay', delayMs: 400 });
-    const { client, waits } = fastClient(sim, { timeoutMs: 100 });
+    // margins wide enough for a busy CI machine: normal answers take milliseconds
+    sim.inject({ route: 'GET /assets/{id}', kind: 'delay', delayMs: 4000 });
+    const { client, waits } = fastClient(sim, { timeoutMs: 1500 });
     const details = await client.getAssetDetails(sample.entry('portrait.jpg').assetId);
     expect(details.originalFileName).toBe('portrait.jpg');
     expect(sim.requestCount('GET /assets/{id}')).toBe(3);

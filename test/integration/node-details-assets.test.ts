@@ -80,9 +80,9 @@ test('without Continue On Fail the node stops with the asset and item named', as
 });
 
 test('a request that times out inside n8n is retried', async () => {
-  setRetryDefaults({ maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 }, 150);
+  setRetryDefaults({ maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 }, 1500);
   try {
-    sim.inject({ route: 'GET /assets/{id}', kind: 'delay', delayMs: 600 });
+    sim.inject({ route: 'GET /assets/{id}', kind: 'delay', delayMs: 4000 });
     const { items, error } = await runNode(ImmichGetAssetDetails, {}, itemsFor('picasa.jpg'), { credentials: credentials() });
     expect(error).toBeNull();
     expect(items[0].json.originalFileName).toBe('picasa.jpg');
