@@ -119,6 +119,25 @@ describe('incremental runs and the module set', () => {
   });
 });
 
+describe('--tags', () => {
+  it('writes Immich tags as hierarchical keywords, and an --only-new run finds a newly tagged asset', async () => {
+    const w = await world();
+    const args = ['--tags', '--only-new', '--album-cache-hours', '0', '--state-dir', w.stateDir];
+    const first = await runCli(args, { env: w.env });
+    expect(first.code).toBe(0);
+    const heic = await exiftool.read(w.sample.entry('IMG_2682.heic').localPath);
+    expect(heic.HierarchicalSubject).toEqual(expect.arrayContaining(['Travel|Japan|東京']));
+
+    // Tagging does not move the asset's updatedAt; the tag membership diff finds it.
+    const cyclamen = w.sample.entry('cyclamen_persicum.jpg');
+    w.sample.library.tagAsset(cyclamen.assetId, w.sample.library.tagByValue('Travel/Mongolia')!.id);
+    const next = await runCli(args, { env: w.env });
+    expect(next.code).toBe(0);
+    expect(parseSummary(next.lastLine).written).toBe(1);
+    expect((await exiftool.read(cyclamen.localPath)).HierarchicalSubject).toEqual(expect.arrayContaining(['Travel|Mongolia']));
+  });
+});
+
 describe('exit codes and messages', () => {
   it('0 with --help, listing the seed flags', async () => {
     const run = await runCli(['--help'], { env: {} });
