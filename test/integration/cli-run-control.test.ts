@@ -3,7 +3,7 @@
  * 0/1/2 with messages that say what to fix, path-mapping flags, sidecars, and the API key never showing.
  */
 import { exiftool } from 'exiftool-vendored';
-import { chmodSync, existsSync, readFileSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, symlinkSync, unlinkSync } from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 
@@ -228,6 +228,23 @@ describe('files: path mapping and sidecars', () => {
     expect(run.stdout).toMatch(/^skipped .*: .*file not found/m);
     expect(parseSummary(run.lastLine).written).toBe(0);
     expect(hashTree(w.photoDir)).toEqual(before);
+  });
+
+  it('a file that would lead outside PHOTO_DIR (symlink) is refused for that asset only', async () => {
+    const w = await world();
+    const portrait = w.sample.entry('portrait.jpg').localPath;
+    const outside = path.join(tempDir('cli-ctl-outside-'), 'portrait.jpg');
+    copyFileSync(portrait, outside);
+    unlinkSync(portrait);
+    symlinkSync(outside, portrait);
+    const outsideHash = hashTree(path.dirname(outside));
+    const run = await runCli(['--rating', '--state-dir', w.stateDir], { env: w.env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^failed .*portrait\.jpg: .*refused: a symlink makes it point outside the library root/m);
+    expect(hashTree(path.dirname(outside))).toEqual(outsideHash);
+    const counts = parseSummary(run.lastLine);
+    expect(counts.failed).toBe(1);
+    expect(counts.written).toBeGreaterThan(0);
   });
 
   it('--sidecar writes XMP sidecars and leaves the photos alone', async () => {
