@@ -9,6 +9,8 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSyn
 import * as os from 'os';
 import * as path from 'path';
 
+import { ImmichClient } from '../../lib/immich/client';
+import { AxiosTransport, type AxiosTransportOptions } from '../../lib/immich/transport';
 import type { ImmichAssetDetails, ImmichExif } from '../../lib/immich/types';
 import { repoRoot, samplesDir, SimLibrary, uuidFrom, type SimAlbum, type SimAsset, type SimPerson } from '../simulator';
 import { ArrayAssetStore } from '../simulator/library';
@@ -347,4 +349,21 @@ export function handLibrary(items: HandAsset[]): { library: SimLibrary; ids: str
   });
   const owner = { id: uuidFrom('user:reliability'), email: 'reliability@example.com', name: 'Reliability' };
   return { library: new SimLibrary(new ArrayAssetStore(assets), owner, { people: [...people.values()], albums: [...albums.values()] }), ids: assets.map((a) => a.id) };
+}
+
+/* ---- a client whose back-off waits are recorded, not slept ---- */
+
+
+export function recordingClient(sim: { url: string; apiKey: string }, overrides: Partial<AxiosTransportOptions> = {}): { client: ImmichClient; waits: number[] } {
+  const waits: number[] = [];
+  const transport = new AxiosTransport({
+    url: sim.url,
+    apiKey: sim.apiKey,
+    retry: { maxRetries: 3, baseDelayMs: 1, maxDelayMs: 4, maxRetryAfterMs: 60_000 },
+    sleep: async (ms: number) => {
+      waits.push(ms);
+    },
+    ...overrides,
+  });
+  return { client: new ImmichClient(transport), waits };
 }
