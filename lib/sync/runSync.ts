@@ -290,6 +290,10 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
       }
       return plain('failed', `Asset ${item.id}: could not read it from Immich: ${messageOf(error)}`);
     }
+    if (details.isTrashed) {
+      // Fetched by id (a retry or a membership change): the listing would not have shown it.
+      return plain('skipped', `Asset ${item.id} is in Immich's trash; it is synced again if restored.`);
+    }
     let result: AssetWriteResult;
     try {
       result = await syncAsset(details, ctx);

@@ -183,6 +183,21 @@ describe('runSync on the sample library', () => {
     expect((await s.store.loadCheckpoint()).retries).toEqual({});
   });
 
+  it('a failed asset that was trashed meanwhile is skipped on retry and leaves the retry list', async () => {
+    const denali = sample.entry('denali.webp');
+    sample.library.setRating(denali.assetId, 3);
+    chmodSync(denali.localPath, 0o444);
+    const failing = await run(s, settings(s.photoDir, modules));
+    expect(changed(failing.results).map((r) => [r.assetId, r.status])).toEqual([[denali.assetId, 'failed']]);
+    sample.library.trashAsset(denali.assetId);
+    const retried = await run(s, settings(s.photoDir, modules));
+    const result = retried.results.find((r) => r.assetId === denali.assetId)!;
+    expect(result.status).toBe('skipped');
+    expect(result.reason).toMatch(/trash/);
+    expect((await s.store.loadCheckpoint()).retries).toEqual({});
+    chmodSync(denali.localPath, 0o644);
+  });
+
   it('face regions need per-asset details; other modules do not', async () => {
     s.sim.resetRequests();
     const full = await run(s, settings(s.photoDir, ['faces'], { mode: 'full' }));
