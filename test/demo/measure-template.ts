@@ -19,7 +19,16 @@ interface Row {
   failed: number;
   totalS: number;
   nodesS: number;
+  /** Seconds per node of the chain, e.g. "details 12.1, write 40.3". */
+  perNode: string;
 }
+
+const SHORT_NAMES: Record<string, string> = {
+  'Next Batch from Immich': 'search',
+  'Get Asset Details': 'details',
+  'Build Metadata Tags': 'build',
+  'Write Metadata': 'write',
+};
 
 function row(library: string, run: number, result: TemplateRun): Row {
   const nodesMs = Object.values(result.report.nodes).reduce((sum, node) => sum + node.executionTimeMs, 0);
@@ -32,6 +41,10 @@ function row(library: string, run: number, result: TemplateRun): Row {
     failed: result.summary?.failed ?? 0,
     totalS: result.report.durationMs / 1000,
     nodesS: nodesMs / 1000,
+    perNode: Object.entries(SHORT_NAMES)
+      .filter(([name]) => result.report.nodes[name])
+      .map(([name, short]) => `${short} ${(result.report.nodes[name].executionTimeMs / 1000).toFixed(1)}`)
+      .join(', '),
   };
 }
 
@@ -76,9 +89,9 @@ async function main(): Promise<void> {
     const lines = [
       `n8n execute of the template, ${os.cpus().length} CPUs, Node ${process.version}, ${new Date().toISOString()}`,
       '',
-      '| library | run | assets handed out | written | unchanged | failed | n8n execute (s) | of which nodes (s) |',
-      '|---|---|---|---|---|---|---|---|',
-      ...rows.map((r) => `| ${r.library} | ${r.run} | ${r.assets} | ${r.written} | ${r.unchanged} | ${r.failed} | ${r.totalS.toFixed(1)} | ${r.nodesS.toFixed(1)} |`),
+      '| library | run | assets handed out | written | unchanged | failed | n8n execute (s) | of which nodes (s) | per node (s) |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...rows.map((r) => `| ${r.library} | ${r.run} | ${r.assets} | ${r.written} | ${r.unchanged} | ${r.failed} | ${r.totalS.toFixed(1)} | ${r.nodesS.toFixed(1)} | ${r.perNode} |`),
     ];
     const full = rows.filter((r) => r.library.startsWith('synthetic') && r.assets === 500);
     if (full.length) {
