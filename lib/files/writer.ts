@@ -287,7 +287,10 @@ function failureReason(assetId: string, file: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (message.startsWith(`Asset ${assetId}:`)) return message;
   let advice = 'The file was left unchanged.';
-  if (/looks more like|not a valid/i.test(message)) {
+  if (/\[minor\]/i.test(message)) {
+    advice =
+      'ExifTool could write this file only by dropping or "repairing" part of its existing metadata, so it was left unchanged. Use Target "XMP Sidecar" for it.';
+  } else if (/looks more like|not a valid/i.test(message)) {
     advice = 'The file extension does not match its content (or the file is damaged); rename or repair it. The file was left unchanged.';
   } else if (/truncated|corrupt|format error|Terminator found|missing .* (marker|segment)|unexpected end/i.test(message)) {
     advice = 'The file looks damaged or truncated; repair it (or restore it from Immich) and run again. The file was left unchanged.';

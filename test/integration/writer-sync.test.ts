@@ -7,7 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 
 import { createExifTool } from '../../lib/files/exiftoolPool';
-import { readSelectedTags } from '../../lib/files/readTags';
+import { readIntegrity, readSelectedTags } from '../../lib/files/readTags';
 import type { AssetWriteResult } from '../../lib/files/types';
 import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
@@ -128,6 +128,49 @@ describe('dry run', () => {
     // The malformed video is reported as it would end in a real run, without touching it.
     const video = results.find((r) => r.file?.endsWith('future42603.mp4') && r.status !== 'written');
     expect(video?.status).toBe('failed');
+  });
+});
+
+describe('a real run over every sample', () => {
+  it('writes and verifies each one; the two files ExifTool cannot write safely fail untouched; image data unchanged; a rerun writes nothing', async () => {
+    const samples = await allSamples();
+    const files: string[] = [];
+    for (const sample of samples.filter((s) => !s.endsWith('.xmp'))) files.push(await copySample(sample, month));
+    // The XMP samples are sidecars, never assets: they sit next to two photos, in both naming styles.
+    const sidecars = [path.join(month, 'solvay.xmp'), path.join(month, 'picasa.jpg.xmp')];
+    await fs.copyFile(await copySample('metadata/xmp/dates/2000.xmp', tmp), sidecars[0]);
+    await fs.copyFile(await copySample('problems/xmp/iso-value-array/iso-value-array.xmp', tmp), sidecars[1]);
+    const hashesBefore = new Map<string, string | undefined>();
+    for (const f of files) hashesBefore.set(f, (await readIntegrity(exiftool, f)).imageHash);
+    // The malformed video, and a Motorola JPEG whose maker IFD ExifTool would drop ("[minor] Bad IFD2").
+    const unsafe = files.filter((f) => /future42603\.mp4$|empty_gps\.jpg$/.test(f));
+    expect(unsafe).toHaveLength(2);
+    const unsafeBytes = await Promise.all(unsafe.map(sha256));
+
+    const first = [];
+    for (const f of files) first.push(await sync(assetFor(path.basename(f))));
+    for (const r of first) {
+      if (unsafe.includes(r.file!)) {
+        expect(r.status).toBe('failed');
+        expect(r.reason).toMatch(/left unchanged/);
+      } else {
+        expect([r.file, r.status, r.verified]).toEqual([r.file, 'written', true]);
+      }
+    }
+    expect(await Promise.all(unsafe.map(sha256))).toEqual(unsafeBytes);
+    expect(first.find((r) => r.file!.endsWith('empty_gps.jpg'))?.reason).toMatch(/Bad IFD2.*Sidecar/);
+    for (const f of files) expect([f, (await readIntegrity(exiftool, f)).imageHash]).toEqual([f, hashesBefore.get(f)]);
+
+    const second = [];
+    for (const f of files) second.push(await sync(assetFor(path.basename(f))));
+    expect(second.filter((r) => r.status === 'unchanged')).toHaveLength(files.length - unsafe.length);
+    expect(second.filter((r) => r.status === 'failed').map((r) => r.file)).toEqual(unsafe);
+    expect(tempLeftovers(await listFiles(tmp))).toEqual([]);
+    expect((await listFiles(library)).sort()).toEqual([...files, ...sidecars].sort());
+    for (const sidecar of sidecars) {
+      const withSidecar = first.find((r) => r.files?.includes(sidecar));
+      expect(withSidecar?.changes.some((c) => c.file === sidecar)).toBe(true);
+    }
   });
 });
 
