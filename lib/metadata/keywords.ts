@@ -64,6 +64,10 @@ export function mergeOwned(current: string[], wanted: string[], isOurs: (entry: 
   return [...kept, ...unique(wanted).filter((entry) => !keptSet.has(entry))];
 }
 
+export function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
 export interface KeywordLists {
   hierarchicalSubject: string[]; // "|"-separated entries
   tagsList: string[]; // "/"-separated entries
@@ -138,12 +142,17 @@ export function mergeKeywords(file: KeywordLists, intent: KeywordIntent, setting
   const ownedFlat = leavesUnder(file, intent.flatOwnerRoots);
   // MWG keeps XMP and IPTC keywords in step: a list we create starts from its twin, or readers that
   // prefer the new one would lose the old keywords.
-  const baseSubject = file.subject.length > 0 || !settings.bootstrapFromFlat ? file.subject : file.iptcKeywords;
-  const baseIptc =
-    file.iptcKeywords.length > 0 || !settings.bootstrapFromFlat ? file.iptcKeywords : file.subject.map(settings.iptcKeyword);
-  const subject = mergeOwned(baseSubject, intent.flat, (k) => ownedFlat.has(k));
+  // Only when that list is written anyway: a list we would not touch is not created just to mirror its twin.
+  const seeded = (own: string[], twin: string[], wanted: string[], isOurs: (k: string) => boolean) => {
+    const merged = mergeOwned(own, wanted, isOurs);
+    if (own.length > 0 || !settings.bootstrapFromFlat || sameList(merged, own)) return merged;
+    return mergeOwned(twin, wanted, isOurs);
+  };
+  const subject = seeded(file.subject, file.iptcKeywords, intent.flat, (k) => ownedFlat.has(k));
   const ownedIptc = new Set([...ownedFlat].map(settings.iptcKeyword));
-  const iptcKeywords = mergeOwned(baseIptc, intent.flat.map(settings.iptcKeyword), (k) => ownedIptc.has(k));
+  const iptcKeywords = seeded(file.iptcKeywords, file.subject.map(settings.iptcKeyword), intent.flat.map(settings.iptcKeyword), (k) =>
+    ownedIptc.has(k),
+  );
 
   let personInImage = file.personInImage;
   if (intent.personInImage !== null) {

@@ -9,12 +9,14 @@ export interface ModuleTagInfo {
 
 export const MODULE_TAGS: Record<ModuleName, ModuleTagInfo> = {
   people: {
-    summary: 'Named, visible people. Only names we wrote (found under People| in the file) are ever removed.',
+    summary:
+      'Named, visible people. Only names under People| in the file are ever removed, and none while Immich lists no people for the asset (not recognized yet).',
     embedded: ['XMP-iptcExt:PersonInImage', 'XMP-dc:Subject', 'IPTC:Keywords', 'XMP-lr:HierarchicalSubject (People|<name>)', 'XMP-digiKam:TagsList (People/<name>, when the file has a TagsList)'],
     sidecar: ['XMP-iptcExt:PersonInImage', 'XMP-dc:Subject', 'XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList'],
   },
   faces: {
-    summary: 'MWG-RS face regions of named people, relative to the stored pixels (EXIF Orientation respected). Other regions stay.',
+    summary:
+      'MWG-RS face regions of named people, relative to the stored pixels (EXIF Orientation respected). Other regions stay; nothing is removed while Immich has no named face.',
     embedded: ['XMP-mwg-rs:RegionInfo'],
     sidecar: ['XMP-mwg-rs:RegionInfo'],
   },

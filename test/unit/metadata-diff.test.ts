@@ -185,6 +185,30 @@ describe('diffAgainstFile', () => {
     expect(diff.notes.join()).toMatch(/image size is unknown/);
   });
 
+  it("faces: a renamed person's region is replaced, a stranger's stays, no named face removes nothing", () => {
+    const region = (Name: string, X: number) => ({ Name, Type: 'Face', Area: { X, Y: 0.5, W: 0.1, H: 0.1, Unit: 'normalized' } });
+    const current = {
+      ...JPEG,
+      'File:ImageWidth': 100,
+      'File:ImageHeight': 100,
+      'XMP-lr:HierarchicalSubject': ['People|Marie'],
+      'XMP-mwg-rs:RegionInfo': { AppliedToDimensions: { W: 100, H: 100, Unit: 'pixel' }, RegionList: [region('Marie', 0.2), region('Stranger', 0.8)] },
+    };
+    const renamed = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'] });
+    const info = diffAgainstFile(renamed, current, 'embedded').writeTags['XMP-mwg-rs:RegionInfo'] as { RegionList: { Name: string }[] };
+    expect(info.RegionList.map((r) => r.Name)).toEqual(['Stranger', 'Marie Curie']);
+    const nobody = buildMetadataPlan(makeAsset({ faces: [] }), { modules: ['faces'] });
+    expect(diffAgainstFile(nobody, current, 'embedded').changes).toEqual([]);
+  });
+
+  it('people: while Immich lists nobody, the people in the file are kept (with a note)', () => {
+    const plan = buildMetadataPlan(makeAsset({ people: [] }), { modules: ['people'] });
+    const current = { ...JPEG, 'XMP-lr:HierarchicalSubject': ['People|Anna'], 'XMP-dc:Subject': 'Anna', 'XMP-iptcExt:PersonInImage': 'Anna' };
+    const diff = diffAgainstFile(plan, current, 'embedded');
+    expect(diff.changes).toEqual([]);
+    expect(diff.notes).toEqual(["Immich lists no people for this asset; the file's people are kept (Anna)"]);
+  });
+
   it('keywords: people, albums and tags share one write per list', () => {
     const plan = buildMetadataPlan(makeAsset({ people: [person('Anna')], albums: ['Trips'], tags: ['Travel/Japan'] }), { modules: ['people', 'albums', 'tags'] });
     const { writeTags } = diffAgainstFile(plan, { ...JPEG, 'IPTC:Keywords': 'mine' }, 'embedded');

@@ -106,6 +106,14 @@ describe('mergeKeywords', () => {
     expect(merged.tagsList).toEqual([]); // the file had none: not created for an embedded target
   });
 
+  it('does not create a twin list it would not otherwise write', () => {
+    const file = { ...empty, hierarchicalSubject: ['People|Anna'], subject: ['Anna', 'x'], personInImage: ['Anna'] };
+    const albumsOnly: KeywordIntent = { ...noIntent, managedRoots: ['Albums'], hierarchy: ['Albums/Trips'] };
+    expect(mergeKeywords(file, albumsOnly, settings).iptcKeywords).toEqual([]);
+    // a list that gets a new keyword anyway starts from its twin
+    expect(mergeKeywords(file, peopleIntent(['Anna', 'Bob']), settings).iptcKeywords).toEqual(['Anna', 'x', 'Bob']);
+  });
+
   it('does not seed anything for a sidecar, but writes its TagsList to mask the original', () => {
     const file = { ...empty, subject: ['Frost'] };
     const merged = mergeKeywords(file, peopleIntent(['Anna']), { ...settings, forceTagsList: true, bootstrapFromFlat: false });

@@ -117,6 +117,8 @@ function positiveNumber(value: unknown): number | null {
 }
 
 export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
+  // Like people: no named face at all is more likely "not recognized yet" than "everyone left the photo".
+  if (plan.faces.length === 0) return;
   const embedded = ctx.target === 'embedded';
   const storedWidth = (embedded ? positiveNumber(ctx.read('ImageWidth')) : null) ?? plan.fallbackStoredWidth;
   const storedHeight = (embedded ? positiveNumber(ctx.read('ImageHeight')) : null) ?? plan.fallbackStoredHeight;
@@ -150,7 +152,6 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
   const dims = info?.AppliedToDimensions;
   const sameDims = Number(dims?.W) === storedWidth && Number(dims?.H) === storedHeight;
   const unchanged =
-    (wanted.length === 0 && ours.length === 0) ||
     (sameDims && foreign.length + ours.length === regions.length && sameRegions(ours, wanted, storedWidth, storedHeight));
   if (unchanged) return;
 

@@ -1,6 +1,6 @@
 /** The keyword lists people, albums and tags share, diffed together so each list is written once. */
 import type { DiffContext } from '../diffContext';
-import { hierarchyValue, mergeKeywords, toStringList, type KeywordIntent, type KeywordLists } from '../keywords';
+import { hierarchyValue, leavesUnder, mergeKeywords, sameList, toStringList, type KeywordIntent, type KeywordLists } from '../keywords';
 import { iptcKeyword } from '../text';
 import { ALBUMS_ROOT, PEOPLE_ROOT, type MetadataPlan } from '../types';
 import { tagLeaf } from './tags';
@@ -23,7 +23,9 @@ export function keywordIntent(plan: MetadataPlan): KeywordIntent {
     personInImage: null,
     personOwnerRoots: [PEOPLE_ROOT],
   };
-  if (plan.people) {
+  // No people at all usually means Immich has not recognized anyone yet, not that everyone left: the file's
+  // People| entries (ours, or digiKam's under the same root) are then kept rather than wiped.
+  if (plan.people && plan.people.names.length > 0) {
     const { names, hierarchicalKeywords, flatKeywords, personInImage } = plan.people;
     if (hierarchicalKeywords) {
       intent.managedRoots.push(PEOPLE_ROOT);
@@ -56,12 +58,12 @@ export function readKeywordLists(ctx: DiffContext): KeywordLists {
   };
 }
 
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 export function diffKeywords(plan: MetadataPlan, ctx: DiffContext): void {
   const current = readKeywordLists(ctx);
+  if (plan.people && plan.people.names.length === 0) {
+    const kept = [...leavesUnder(current, [PEOPLE_ROOT])];
+    if (kept.length > 0) ctx.note(`Immich lists no people for this asset; the file's people are kept (${kept.join(', ')})`);
+  }
   const merged = mergeKeywords(current, keywordIntent(plan), {
     forceTagsList: ctx.target === 'sidecar',
     bootstrapFromFlat: ctx.target === 'embedded',
