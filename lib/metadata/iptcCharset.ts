@@ -14,10 +14,11 @@ const CP1252_HIGH: Record<string, number> = {
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const NON_ASCII = /[^\u0000-\u007f]/u; // eslint-disable-line no-control-regex -- the ASCII range starts at NUL
 
 /** The text an undeclared IPTC string really holds: UTF-8 when its bytes are valid UTF-8, else as read. */
 export function undeclaredIptcText(read: string): string {
-  if (!/[^\x00-\x7f]/.test(read)) return read;
+  if (!NON_ASCII.test(read)) return read;
   const bytes: number[] = [];
   for (const char of read) {
     const code = char.codePointAt(0)!;
@@ -38,7 +39,7 @@ export function isUtf8Declared(charset: unknown): boolean {
 
 export function hasNonAscii(value: unknown): boolean {
   const list = Array.isArray(value) ? value : [value];
-  return list.some((v) => typeof v === 'string' && /[^\x00-\x7f]/.test(v));
+  return list.some((v) => typeof v === 'string' && NON_ASCII.test(v));
 }
 
 export function fixUndeclared(value: unknown): unknown {
