@@ -3,6 +3,7 @@
  * Shared by the Write Metadata node, the command line and the run loop.
  */
 import type { ExifTool } from 'exiftool-vendored';
+import { promises as fs } from 'fs';
 
 import { checkRealPathInside, mapAssetPath, type PathMapping } from '../files/pathMapping';
 import { resolveTargets, type TargetMode } from '../files/target';
@@ -50,6 +51,10 @@ export async function syncAsset(
   const real = await checkRealPathInside(assetId, ctx.libraryPath, mapped.path);
   if (!real.ok) return outcome('failed', real.reason, mapped.path);
 
+  if (!(await exists(mapped.path))) {
+    // Also under the sidecar target: a sidecar for a file that is not there would be an orphan.
+    return outcome('skipped', `Asset ${assetId}: file not found: ${mapped.path}. Check Library Path and Path Mapping (is the library mounted there?).`, mapped.path);
+  }
   const decision = await resolveTargets(details, mapped.path, ctx.target);
   if (!decision.ok) return outcome('skipped', decision.reason, mapped.path);
 
@@ -93,6 +98,15 @@ export function combine(results: AssetWriteResult[]): AssetWriteResult {
     ...(written.length > 0 ? { verified: written.every((r) => r.verified === true) } : {}),
     ...(results.some((r) => r.notes) ? { notes: [...new Set(results.flatMap((r) => r.notes ?? []))] } : {}),
   };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.stat(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function messageOf(error: unknown): string {

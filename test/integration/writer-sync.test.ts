@@ -193,6 +193,14 @@ describe('bad files never throw and never leave partial files', () => {
     expect(result.reason).toMatch(/not found.*Library Path/);
   });
 
+  it('missing file under the sidecar target → skipped, and no orphan sidecar is created', async () => {
+    const asset = assetFor('gone.heic', { libraryId: null });
+    const result = await sync(asset, { target: 'sidecar' });
+    expect(result).toEqual(expect.objectContaining({ status: 'skipped', file: path.join(month, 'gone.heic') }));
+    expect(result.reason).toMatch(/not found/);
+    expect(await listFiles(tmp)).toEqual([]);
+  });
+
   it('zero-byte file → failed', async () => {
     const result = await run('empty.jpg', (f) => fs.writeFile(f, ''));
     expect(result.status).toBe('failed');
