@@ -11,7 +11,19 @@ import { diffGps, GPS_TAGS } from './modules/gps';
 import { diffKeywords, hasKeywordModules, KEYWORD_TAGS } from './modules/keywordDiff';
 import { diffRating, RATING_TAGS } from './modules/rating';
 import { diffTime, TIME_TAGS } from './modules/time';
+import { MetadataPlanError } from './plan';
 import type { MetadataPlan } from './types';
+
+/** Plans travel through n8n items and may be edited or stale: fail clearly instead of half-diffing. */
+export function assertMetadataPlan(plan: unknown): asserts plan is MetadataPlan {
+  const p = plan as Partial<MetadataPlan> | null;
+  if (!p || typeof p !== 'object' || p.schemaVersion !== 1 || !Array.isArray(p.modules) || !Array.isArray(p.skipped)) {
+    const asset = p && typeof p === 'object' && typeof p.assetId === 'string' ? ` of asset ${p.assetId}` : '';
+    throw new MetadataPlanError(
+      `The metadata plan${asset} is not one this version builds (schemaVersion ${String(p?.schemaVersion)}): run "Build Metadata Tags" again`,
+    );
+  }
+}
 
 export type { TargetKind };
 
@@ -26,6 +38,7 @@ export interface MetadataDiff {
 
 /** Tag names (ExifTool read arguments, "#" = numeric) the writer reads before diffing; pass them to readRequest(). */
 export function tagsToRead(plan: MetadataPlan, target: TargetKind): string[] {
+  assertMetadataPlan(plan);
   const tags: string[] = [FILE_TYPE_TAG];
   const add = (family: { embedded: string[]; sidecar: string[] }) => tags.push(...family[target]);
   if (hasKeywordModules(plan)) add(KEYWORD_TAGS);
@@ -41,6 +54,7 @@ export function tagsToRead(plan: MetadataPlan, target: TargetKind): string[] {
 }
 
 export function diffAgainstFile(plan: MetadataPlan, current: Record<string, unknown>, target: TargetKind): MetadataDiff {
+  assertMetadataPlan(plan);
   const ctx = new DiffContext(current ?? {}, target);
   if (hasKeywordModules(plan)) diffKeywords(plan, ctx);
   if (plan.albums) diffAlbumTexts(plan.albums, ctx);

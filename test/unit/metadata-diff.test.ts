@@ -40,6 +40,11 @@ describe('tagsToRead', () => {
 });
 
 describe('diffAgainstFile', () => {
+  it('refuses something that is not a current plan, naming the asset', () => {
+    expect(() => diffAgainstFile({ assetId: 'a1', schemaVersion: 0 } as never, {}, 'embedded')).toThrow(/plan of asset a1 .*Build Metadata Tags/);
+    expect(() => tagsToRead(null as never, 'embedded')).toThrow(/not one this version builds/);
+  });
+
   it('GPS: writes magnitude and hemisphere refs for south/west, and nothing when they match', () => {
     const plan = buildMetadataPlan(makeAsset({ exif: { latitude: -33.4489, longitude: -70.6693 } }), { modules: ['gps'] });
     const { writeTags, changes } = diffAgainstFile(plan, JPEG, 'embedded');
