@@ -358,3 +358,22 @@ describe('very long non-Latin text already in the file', () => {
     expect(subjects).toContain('Marie Curie');
   });
 });
+
+describe('dry run', () => {
+  test.each(['metadata/faces/portrait.jpg', 'formats/heic/IMG_2682.heic', 'formats/webp/denali.webp', 'formats/png/density_plot.png'])(
+    'a dry run on %s reports the planned change and leaves the file byte-identical with no temp file (original and sidecar targets)',
+    async (relative) => {
+      const { root, file } = copyInto(relative);
+      const before = sha256(file);
+      for (const target of ['original', 'sidecar'] as const) {
+        const details = detailsFor(`/usr/src/app/upload/library/2024/05/${path.basename(file)}`);
+        const result = await syncAsset(details, { exiftool, libraryPath: root, mapping: { mode: 'lastSegments', segments: 3 }, target, dryRun: true, buildOptions: { modules: MODULES } });
+        expect({ target, status: result.status, dryRun: result.dryRun }).toEqual({ target, status: 'written', dryRun: true });
+        expect(result.changes.length).toBeGreaterThan(0);
+        expect(result.verified).not.toBe(true);
+      }
+      expect(sha256(file)).toBe(before);
+      expect(listFiles(root)).toEqual([file]); // no sidecar created, no temp file
+    },
+  );
+});
