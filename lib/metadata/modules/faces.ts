@@ -151,9 +151,8 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
 
   const dims = info?.AppliedToDimensions;
   const sameDims = Number(dims?.W) === storedWidth && Number(dims?.H) === storedHeight;
-  const unchanged =
-    (sameDims && foreign.length + ours.length === regions.length && sameRegions(ours, wanted, storedWidth, storedHeight));
-  if (unchanged) return;
+  const nothingDropped = foreign.length + ours.length === regions.length;
+  if (sameDims && nothingDropped && sameRegions(ours, wanted, storedWidth, storedHeight)) return;
 
   const display = displayedDimensions(storedWidth, storedHeight, orientation);
   const describeRegions = (list: Region[], w: number, h: number) =>
@@ -165,11 +164,8 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
   const before = describeRegions(ours, beforeDims.width, beforeDims.height);
   const after = describeRegions(wanted, display.width, display.height);
 
-  const list = [...foreign, ...wanted];
-  const value =
-    list.length === 0
-      ? null
-      : { AppliedToDimensions: { W: storedWidth, H: storedHeight, Unit: 'pixel' }, RegionList: list };
+  // Foreign regions are normalized too, so they stay valid under the new AppliedToDimensions.
+  const value = { AppliedToDimensions: { W: storedWidth, H: storedHeight, Unit: 'pixel' }, RegionList: [...foreign, ...wanted] };
   // Dry Run shows boxes in the displayed frame, not the structure.
   ctx.write('XMP-mwg-rs:RegionInfo', value, 'Face regions', before, after);
 }
