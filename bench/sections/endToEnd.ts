@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -46,6 +47,26 @@ function newestExecutionBytes(userFolder: string, seenIds: Set<string>): number 
   }
 }
 
+/** A port nobody listens on right now (n8n's fixed defaults clash with other n8n runs on a shared machine). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** n8n reads its ports from the environment, which the harness passes on to every n8n command. */
+async function privateN8nPorts(): Promise<() => void> {
+  const names = ['N8N_RUNNERS_BROKER_PORT', 'N8N_PORT'] as const;
+  const saved = names.map((name) => process.env[name]);
+  for (const name of names) process.env[name] = String(await freePort());
+  return () => names.forEach((name, i) => (saved[i] === undefined ? delete process.env[name] : (process.env[name] = saved[i])));
+}
+
 function materialized(lib: SimulatedLibrary): void {
   lib.synthetic.materialize();
   makeTreeWritable(lib.photoDir);
@@ -64,6 +85,7 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
   const problems: string[] = [];
   let baselineAssetsPerSecond = 0;
   const lib = await simulatedLibrary(n);
+  const restorePorts = await privateN8nPorts();
   try {
     materialized(lib);
     const env = await TemplateEnvironment.create({
@@ -112,6 +134,7 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
     const violations = violationsOf(lib.simulator);
     if (violations) problems.push(`spec violations: ${violations}`);
   } finally {
+    restorePorts();
     await lib.close();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
