@@ -377,3 +377,28 @@ describe('dry run', () => {
     },
   );
 });
+
+describe('temporary files of killed runs', () => {
+  test('a leftover from an earlier process with the SAME pid (containers restart with the same pid) is removed by the next write', async () => {
+    // In Docker the CLI or n8n usually gets the same small pid after every restart, so "the pid is
+    // alive" cannot tell a write in flight from a leftover of the killed previous incarnation.
+    const { root, file } = copyInto('metadata/tags/picasa.jpg');
+    const leftover = path.join(path.dirname(file), `.${path.basename(file)}.immich-sync-tmp-${process.pid}-0123456789ab.jpg`);
+    copyFileSync(sample('metadata/tags/picasa.jpg'), leftover);
+    const details = detailsFor(`/usr/src/app/upload/library/2024/05/${path.basename(file)}`);
+    const result = await syncAsset(details, { exiftool, libraryPath: root, mapping: { mode: 'lastSegments', segments: 3 }, target: 'original', dryRun: false, buildOptions: { modules: MODULES } });
+    expect(result.status).toBe('written');
+    expect(tempLeftovers(root)).toEqual([]);
+  });
+
+  test('a leftover from a dead process is removed by the next write of that file', async () => {
+    const { root, file } = copyInto('metadata/tags/picasa.jpg');
+    const deadPid = 2 ** 22 + 12345; // above Linux's pid_max: no such process
+    const leftover = path.join(path.dirname(file), `.${path.basename(file)}.immich-sync-tmp-${deadPid}-0123456789ab.jpg`);
+    copyFileSync(sample('metadata/tags/picasa.jpg'), leftover);
+    const details = detailsFor(`/usr/src/app/upload/library/2024/05/${path.basename(file)}`);
+    const result = await syncAsset(details, { exiftool, libraryPath: root, mapping: { mode: 'lastSegments', segments: 3 }, target: 'original', dryRun: false, buildOptions: { modules: MODULES } });
+    expect(result.status).toBe('written');
+    expect(tempLeftovers(root)).toEqual([]);
+  });
+});
