@@ -402,3 +402,28 @@ describe('temporary files of killed runs', () => {
     expect(tempLeftovers(root)).toEqual([]);
   });
 });
+
+describe('special files in the library', () => {
+  test.each(['original', 'sidecar'] as const)('a FIFO where the photo (or its sidecar) should be is refused at once, never opened (target %s)', async (target) => {
+    // ExifTool reading a FIFO would block for ever: the item must fail before any read.
+    const root = tempDir('writer-fifo');
+    const dir = path.join(root, '2024', '05');
+    mkdirSync(dir, { recursive: true });
+    const photo = path.join(dir, 'pipe.jpg');
+    if (target === 'original') {
+      expect(execFileSync('mkfifo', [photo]).length).toBe(0);
+    } else {
+      copyFileSync(sample('metadata/tags/picasa.jpg'), photo);
+      expect(execFileSync('mkfifo', [`${photo}.xmp`]).length).toBe(0);
+    }
+    const details = detailsFor('/usr/src/app/upload/library/2024/05/pipe.jpg');
+    const result = await Promise.race([
+      syncAsset(details, { exiftool, libraryPath: root, mapping: { mode: 'lastSegments', segments: 3 }, target, dryRun: false, buildOptions: { modules: MODULES } }),
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000)),
+    ]);
+    expect(result).not.toBe('hung');
+    const r = result as AssetWriteResult;
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'failed', reason: expect.stringMatching(/regular file|not a file/i) });
+    expect(tempLeftovers(root)).toEqual([]);
+  });
+});
