@@ -17,7 +17,7 @@ export interface BuildOptions {
 export type BuildOptionsInput = Partial<Omit<BuildOptions, 'people'>> & { people?: Partial<BuildOptions['people']> };
 
 export const DEFAULT_BUILD_OPTIONS: BuildOptions = Object.freeze({
-  modules: [...DEFAULT_MODULES],
+  modules: Object.freeze([...DEFAULT_MODULES]) as ModuleName[],
   people: Object.freeze({ personInImage: true, flatKeywords: true, hierarchicalKeywords: true }),
   favoriteAsFiveStars: false,
   clearEmptyCaption: false,

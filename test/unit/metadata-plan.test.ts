@@ -95,6 +95,13 @@ describe('buildMetadataPlan', () => {
       const kolkata = makeAsset({ localDateTime: '2020-01-01T05:30:00.000Z', exif: { dateTimeOriginal: '2020-01-01T00:00:00.000Z', timeZone: 'UTC+5:30' } });
       expect(buildMetadataPlan(kolkata, { modules: ['time'] }).time?.offsetMinutes).toBe(330);
     });
+    it('reads zone-less ISO strings as UTC, whatever the machine zone', () => {
+      const asset = makeAsset({ localDateTime: '2019-03-21T11:04:22.348', exif: { dateTimeOriginal: '2019-03-21T16:04:22.348', timeZone: 'UTC-5' } });
+      expect(buildMetadataPlan(asset, { modules: ['time'] }).time).toEqual({ local: '2019-03-21T11:04:22.348', offsetMinutes: -300 });
+      const offsetForm = makeAsset({ localDateTime: '2019-03-21T11:04:22.348+00:00', exif: { dateTimeOriginal: '2019-03-21T16:04:22.348+00:00', timeZone: 'UTC-5' } });
+      expect(buildMetadataPlan(offsetForm, { modules: ['time'] }).time?.offsetMinutes).toBe(-300);
+    });
+
     it('writes no offset when Immich does not know the zone', () => {
       const asset = makeAsset({ localDateTime: '2012-08-05T11:39:59.000Z', exif: { dateTimeOriginal: '2012-08-05T11:39:59.000Z', timeZone: null } });
       expect(buildMetadataPlan(asset, { modules: ['time'] }).time).toEqual({ local: '2012-08-05T11:39:59.000', offsetMinutes: null });

@@ -16,8 +16,8 @@ export function planTime(asset: ImmichAssetDetails): ModuleOutcome<TimePlan> {
   }
   const instant = asset.exif.dateTimeOriginal;
   if (!instant) return { skipped: 'Immich has no capture time' };
-  const instantMs = Date.parse(instant);
-  const localMs = Date.parse(asset.localDateTime);
+  const instantMs = parseIsoAsUtc(instant);
+  const localMs = parseIsoAsUtc(asset.localDateTime);
   if (!Number.isFinite(instantMs) || !Number.isFinite(localMs)) {
     return { skipped: `Immich's capture time is not a valid date (${instant} / ${asset.localDateTime})` };
   }
@@ -35,6 +35,12 @@ export function planTime(asset: ImmichAssetDetails): ModuleOutcome<TimePlan> {
     return { skipped: `the offset between Immich's local and UTC times (${offsetMinutes} min) is not a real time zone` };
   }
   return { plan: { local: local.slice(0, 23), offsetMinutes } };
+}
+
+/** Immich writes both times with "Z"; one without a zone must still not be read in this machine's zone. */
+export function parseIsoAsUtc(value: string): number {
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim());
+  return Date.parse(hasZone ? value : `${value.trim()}Z`);
 }
 
 export const TIME_TAGS = {
