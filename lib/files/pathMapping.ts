@@ -113,8 +113,9 @@ export async function checkRealPathInside(assetId: string, libraryPath: string, 
 async function realPathOfNearestExisting(absolute: string): Promise<string | null> {
   let pending: string[] = [];
   let current = absolute;
-  // Bounded: a chain of dangling symlinks pointing at each other must not spin forever.
-  for (let step = 0; step < 256; step++) {
+  // Like the kernel's own limit on symlink hops: a chain of dangling links must not spin forever.
+  let hops = 0;
+  for (;;) {
     try {
       const real = await fs.realpath(current);
       return path.join(real, ...pending);
@@ -125,6 +126,7 @@ async function realPathOfNearestExisting(absolute: string): Promise<string | nul
       // realpath also fails on a dangling symlink: follow it ourselves, its target decides.
       const linkTarget = await readLinkIfSymlink(current);
       if (linkTarget !== null) {
+        if (++hops > 40) return null;
         current = path.join(path.resolve(parent, linkTarget), ...pending);
         pending = [];
         continue;
@@ -133,7 +135,6 @@ async function realPathOfNearestExisting(absolute: string): Promise<string | nul
       current = parent;
     }
   }
-  return null;
 }
 
 async function readLinkIfSymlink(p: string): Promise<string | null> {
@@ -159,8 +160,8 @@ function stripTrailingSlashes(p: string): string {
   return stripped.length === 0 ? '/' : stripped;
 }
 
-/** NUL and other control bytes are shown escaped so a message never carries them raw. */
-function printable(p: string): string {
+/** NUL, ESC, newlines and other control bytes are shown escaped so a message never carries them raw. */
+export function printable(p: string): string {
   // eslint-disable-next-line no-control-regex
-  return String(p).replace(/[\u0000-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return String(p).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

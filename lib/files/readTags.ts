@@ -9,8 +9,40 @@ import { readRequest } from '../metadata/readOptions';
 
 export type RawTags = Record<string, unknown> & { errors?: string[]; warnings?: string[] };
 
+/**
+ * `-E` makes ExifTool print every non-ASCII character as an HTML entity. Without it, a long value
+ * (e.g. kilobytes of CJK keywords) reaches us with U+FFFD wherever a multi-byte character straddles
+ * two chunks of ExifTool's output; the diff would then write that garbage back. ASCII cannot be split.
+ */
+const ASCII_OUTPUT = '-E';
+
 export async function readSelectedTags(exiftool: ExifTool, file: string, tagNames: readonly string[]): Promise<RawTags> {
-  return (await exiftool.readRaw(file, readRequest(tagNames))) as RawTags;
+  const request = readRequest(tagNames);
+  const raw = (await exiftool.readRaw(file, { ...request, readArgs: [ASCII_OUTPUT, ...request.readArgs] })) as RawTags;
+  return decodeValues(raw) as RawTags;
+}
+
+const ENTITY = /&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos);/gi;
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+export function decodeEntities(text: string): string {
+  return text.replace(ENTITY, (whole, body: string) => {
+    const lower = body.toLowerCase();
+    if (lower in NAMED) return NAMED[lower];
+    const code = lower.startsWith('#x') ? parseInt(lower.slice(2), 16) : parseInt(lower.slice(1), 10);
+    return Number.isInteger(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+function decodeValues(value: unknown): unknown {
+  if (typeof value === 'string') return decodeEntities(value);
+  if (Array.isArray(value)) return value.map(decodeValues);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = decodeValues(inner);
+    return out;
+  }
+  return value;
 }
 
 /** Tags minus the bookkeeping fields exiftool-vendored adds to every read. */
@@ -38,10 +70,10 @@ const DAMAGE = /format error|truncat|corrupt|missing .*\b(EOI|end)\b|unexpected 
  * ExifTool's validation warnings, each as its own key (`-G4` numbers duplicates as Copy1, Copy2...).
  */
 export async function readIntegrity(exiftool: ExifTool, file: string): Promise<IntegrityReport> {
-  const raw = (await exiftool.readRaw(file, {
+  const raw = decodeValues(await exiftool.readRaw(file, {
     useMWG: false,
     ignoreMinorErrors: false,
-    readArgs: ['-G4', '-a', '-validate', '-Warning', '-Error', '-api', 'requesttags=imagedatahash', '-api', 'imagehashtype=MD5', '-ImageDataHash'],
+    readArgs: [ASCII_OUTPUT, '-G4', '-a', '-validate', '-Warning', '-Error', '-api', 'requesttags=imagedatahash', '-api', 'imagehashtype=MD5', '-ImageDataHash'],
   })) as RawTags;
   let imageHash: string | undefined;
   const warnings: string[] = [];

@@ -5,7 +5,7 @@
 import type { ExifTool } from 'exiftool-vendored';
 import { promises as fs } from 'fs';
 
-import { checkRealPathInside, mapAssetPath, type PathMapping } from '../files/pathMapping';
+import { checkRealPathInside, mapAssetPath, printable, type PathMapping } from '../files/pathMapping';
 import { resolveTargets, type TargetMode } from '../files/target';
 import type { AssetWriteResult } from '../files/types';
 import { writeAssetFile } from '../files/writer';
@@ -34,7 +34,7 @@ export async function syncAsset(
     assetId,
     file,
     status,
-    reason,
+    reason: printable(reason),
     changes: [],
     dryRun: ctx.dryRun,
   });
@@ -51,7 +51,11 @@ export async function syncAsset(
   const real = await checkRealPathInside(assetId, ctx.libraryPath, mapped.path);
   if (!real.ok) return outcome('failed', real.reason, mapped.path);
 
-  if (!(await exists(mapped.path))) {
+  const missing = await whyMissing(mapped.path);
+  if (missing === 'ENAMETOOLONG') {
+    return outcome('failed', `Asset ${assetId}: the path ${mapped.path} is too long for this file system; shorten the folder names.`, mapped.path);
+  }
+  if (missing === 'ENOENT' || missing === 'ENOTDIR') {
     // Also under the sidecar target: a sidecar for a file that is not there would be an orphan.
     return outcome('skipped', `Asset ${assetId}: file not found: ${mapped.path}. Check Library Path and Path Mapping (is the library mounted there?).`, mapped.path);
   }
@@ -76,7 +80,7 @@ export async function syncAsset(
       }),
     );
   }
-  return combine(results);
+  return combine(results.map((r) => (r.reason === undefined ? r : { ...r, reason: printable(r.reason) })));
 }
 
 const STATUS_WEIGHT: Record<AssetWriteResult['status'], number> = { failed: 3, written: 2, skipped: 1, unchanged: 0 };
@@ -100,12 +104,13 @@ export function combine(results: AssetWriteResult[]): AssetWriteResult {
   };
 }
 
-async function exists(file: string): Promise<boolean> {
+/** null when the file is there; otherwise the error code that says why not. */
+async function whyMissing(file: string): Promise<string | null> {
   try {
     await fs.stat(file);
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'ENOENT';
   }
 }
 

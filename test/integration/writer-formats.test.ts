@@ -3,6 +3,7 @@
  * losslessness (image data hash, keywords the file had) and the malformed video.
  */
 import type { ExifTool } from 'exiftool-vendored';
+import { execFileSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 
@@ -245,4 +246,19 @@ describe('fault injection around the real ExifTool write', () => {
       spy.mockRestore();
     }
   });
+});
+
+it('long non-ASCII keywords already in the file come through intact (no U+FFFD from split output chunks)', async () => {
+  const file = await copySample('metadata/tags/picasa.jpg', dir);
+  const foreign = Array.from({ length: 6 }, (_, i) => `${i} ${'東京都'.repeat(3000 + i)}`);
+  await exiftool.write(file, { 'XMP-dc:Subject': foreign } as never, { writeArgs: ['-overwrite_original'] });
+  const asset = assetFor('picasa.jpg');
+  const result = await writeAssetFile(exiftool, file, buildMetadataPlan(asset, { modules: ['people'] }), embedded(asset.id));
+  expect(result.status).toBe('written');
+  // An independent reader: the ExifTool script itself, its JSON parsed in one piece.
+  const script = path.join(path.dirname(require.resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
+  const out = JSON.parse(execFileSync('perl', [script, '-j', '-G1', '-XMP-dc:Subject', file], { maxBuffer: 1 << 26 }).toString('utf8'))[0];
+  const subjects: string[] = out['XMP-dc:Subject'];
+  expect(subjects.filter((k) => k.includes('\uFFFD'))).toEqual([]);
+  expect(subjects).toEqual(expect.arrayContaining([...foreign, 'Marie Curie', 'Мария Кюри']));
 });

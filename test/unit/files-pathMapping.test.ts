@@ -8,6 +8,7 @@ import {
   isInside,
   mapAssetPath,
   PathMappingConfigError,
+  printable,
   validateMapping,
 } from '../../lib/files/pathMapping';
 
@@ -181,5 +182,23 @@ describe('checkRealPathInside (symlinks)', () => {
     const result = await checkRealPathInside('a', path.join(tmp, 'nope'), path.join(tmp, 'nope', 'x.jpg'));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(/Library Path .* does not exist/);
+  });
+});
+
+describe('printable', () => {
+  it('escapes control characters (NUL, newline, ESC, DEL, C1) so a reason cannot forge a log line', () => {
+    expect(printable('a\nb\u001b[2K\u0000\u007f\u0085ü✓')).toBe('a\\x0ab\\x1b[2K\\x00\\x7f\\x85ü✓');
+  });
+});
+
+describe('deep paths', () => {
+  it('a path deeper than any symlink bound is still checked, not refused as a symlink', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'files-deep-'));
+    try {
+      const deep = path.join(tmp, ...Array.from({ length: 400 }, (_, i) => `d${i}`), 'photo.jpg');
+      expect(await checkRealPathInside('a', tmp, deep)).toEqual({ ok: true, path: deep });
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { canExifToolWriteInPlace, effectiveMode, resolveTargets, sidecarCandidates } from '../../lib/files/target';
+import { decodeEntities } from '../../lib/files/readTags';
 import { isTempFileOf, removeStaleTempFiles, removeStaleTempFilesInFolder, tempPathFor } from '../../lib/files/tempFiles';
 
 describe('target selection', () => {
@@ -120,5 +121,13 @@ describe('temporary files', () => {
     for (const name of [...leftovers, ...keep]) await fs.writeFile(path.join(dir, name), 'y');
     expect((await removeStaleTempFilesInFolder(dir)).sort()).toEqual(leftovers.map((n) => path.join(dir, n)).sort());
     expect((await fs.readdir(dir)).sort()).toEqual([...keep].sort());
+  });
+});
+
+describe('decodeEntities (ExifTool -E output)', () => {
+  it('turns HTML entities back into the text, leaving everything else alone', () => {
+    expect(decodeEntities('&#x6771;&#x4eac; &amp; Tom&#39;s &lt;b&gt; &quot;x&quot; &#128512; &amp;amp; 5 & 6')).toBe('東京 & Tom\'s <b> "x" 😀 &amp; 5 & 6');
+    expect(decodeEntities('plain')).toBe('plain');
+    expect(decodeEntities('&#x110000;')).toBe('&#x110000;');
   });
 });
