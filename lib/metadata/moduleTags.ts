@@ -31,7 +31,8 @@ export const MODULE_TAGS: Record<ModuleName, ModuleTagInfo> = {
     sidecar: ['XMP-dc:Description', 'XMP-tiff:ImageDescription'],
   },
   time: {
-    summary: 'Local capture time with its UTC offset (no offset when Immich does not know the zone). Videos are skipped.',
+    summary:
+      'Local capture time with its UTC offset (no offset when Immich does not know the zone). Videos get the XMP dates only; QuickTime dates are left alone.',
     embedded: ['EXIF:DateTimeOriginal', 'EXIF:CreateDate', 'EXIF:SubSecTimeOriginal', 'EXIF:SubSecTimeDigitized', 'EXIF:OffsetTimeOriginal', 'EXIF:OffsetTimeDigitized', 'XMP-exif:DateTimeOriginal', 'XMP-xmp:CreateDate', 'XMP-photoshop:DateCreated', 'IPTC:DateCreated', 'IPTC:TimeCreated'],
     sidecar: ['XMP-exif:DateTimeOriginal', 'XMP-xmp:CreateDate', 'XMP-photoshop:DateCreated'],
   },

@@ -2,6 +2,8 @@
  * Every module through real ExifTool on copies of the samples, read back with Immich's rules:
  * what we write must read in Immich as the same value, keep what the file had, and a second diff must be empty.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
@@ -284,6 +286,32 @@ describe('IPTC written by other tools without a declared character set', () => {
     expect(after['IPTC:By-line']).toBe('José Zürich');
     expect(after['IPTC:Keywords']).toEqual(latinSafe ? ['Café', 'Мария Кюри'] : ['Café', 'Киев', 'Мария Кюри']);
     expect(after['IPTC:Caption-Abstract']).toBe('日本の写真');
+    expect((await rediff(writer, file, plan)).changes).toEqual([]);
+  });
+});
+
+/** A minimal, valid MP4 (ftyp + moov/mvhd + mdat): the shared video samples are missing or malformed. */
+function writeTinyMp4(file: string): void {
+  const box = (type: string, payload: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => ((8 + payload.length) >> (24 - 8 * i)) & 0xff)), Buffer.from(type, 'latin1'), payload]);
+  const u32 = (...values: number[]) => Buffer.concat(values.map((v) => { const b = Buffer.alloc(4); b.writeUInt32BE(v >>> 0); return b; }));
+  const created = 3786912000; // 2024-01-01 in QuickTime's 1904 epoch
+  const mvhd = box('mvhd', Buffer.concat([u32(0, created, created, 1000, 1000, 0x00010000), Buffer.from([1, 0]), Buffer.alloc(10), u32(0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000), Buffer.alloc(24), u32(2)]));
+  fs.writeFileSync(file, Buffer.concat([box('ftyp', Buffer.concat([Buffer.from('isom'), u32(512), Buffer.from('isomiso2mp41')])), box('moov', mvhd), box('mdat', Buffer.alloc(16))]));
+}
+
+describe('video (MP4): XMP only', () => {
+  it('people, caption, rating, GPS, tags and capture time read back in Immich; QuickTime dates stay', async () => {
+    const file = path.join(dir, 'tiny.mp4');
+    writeTinyMp4(file);
+    const asset = richAsset({ type: 'VIDEO' });
+    const plan = buildMetadataPlan(asset, { modules: [...ALL_MODULES] });
+    expect(plan.faces).toBeUndefined();
+    const diff = await applyPlan(writer, file, plan);
+    expect(Object.keys(diff.writeTags).every((tag) => tag.startsWith('XMP-'))).toBe(true);
+    // Only XMP GPS here, so ExifTool's geolocation names the zone (same instant and wall clock).
+    expectImmichSees(await immichRead(immich, file), asset, ['UTC-3', 'America/Santiago']);
+    const quicktime = (await writer.readRaw(file, { readArgs: ['-G1', '-QuickTime:CreateDate'] })) as unknown as Record<string, unknown>;
+    expect(quicktime['QuickTime:CreateDate']).toBe('2024:01:01 00:00:00');
     expect((await rediff(writer, file, plan)).changes).toEqual([]);
   });
 });

@@ -106,9 +106,8 @@ describe('buildMetadataPlan', () => {
       const asset = makeAsset({ localDateTime: '2012-08-05T11:39:59.000Z', exif: { dateTimeOriginal: '2012-08-05T11:39:59.000Z', timeZone: null } });
       expect(buildMetadataPlan(asset, { modules: ['time'] }).time).toEqual({ local: '2012-08-05T11:39:59.000', offsetMinutes: null });
     });
-    it('skips videos, missing times and impossible offsets with reasons', () => {
+    it('skips missing times and impossible offsets with reasons', () => {
       const reason = (a: Parameters<typeof makeAsset>[0]) => buildMetadataPlan(makeAsset(a), { modules: ['time'] }).skipped[0]?.reason;
-      expect(reason({ type: 'VIDEO', exif: { dateTimeOriginal: '2020-01-01T00:00:00.000Z' } })).toMatch(/QuickTime/);
       expect(reason({})).toMatch(/no capture time/);
       expect(reason({ localDateTime: '2020-01-03T00:00:00.000Z', exif: { dateTimeOriginal: '2020-01-01T00:00:00.000Z', timeZone: 'X' } })).toMatch(/not a real time zone/);
       expect(reason({ localDateTime: '+042603-05-04T04:12:48.000Z', exif: { dateTimeOriginal: '+042603-05-04T04:12:48.000Z' } })).toMatch(/0001–9999/);

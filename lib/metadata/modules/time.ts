@@ -11,9 +11,8 @@ import type { TimePlan } from '../types';
 const MAX_OFFSET_MINUTES = 18 * 60;
 
 export function planTime(asset: ImmichAssetDetails): ModuleOutcome<TimePlan> {
-  if (asset.type === 'VIDEO') {
-    return { skipped: 'video capture times live in QuickTime tags as UTC; they are not written' };
-  }
+  // Videos get the XMP dates only (the target has no EXIF/IPTC): Immich ranks DateTimeOriginal above the
+  // QuickTime CreateDate (UTC), so the offset we write wins there too. QuickTime's own dates are left alone.
   const instant = asset.exif.dateTimeOriginal;
   if (!instant) return { skipped: 'Immich has no capture time' };
   const instantMs = parseIsoAsUtc(instant);
