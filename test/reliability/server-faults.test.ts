@@ -5,6 +5,7 @@
  * succeeds, or stops with a clear message (exit 2) in bounded time; no file is written from a
  * response that failed validation. Timeouts are checked on the client (the CLI's is 30 s).
  */
+import { ExifTool } from 'exiftool-vendored';
 import * as path from 'path';
 
 import { ImmichApiError } from '../../lib/immich/errors';
@@ -121,6 +122,42 @@ describe('per-asset answers', () => {
     expect(failedLine).toMatch(/malformed|not the requested asset|unexpected|schema|invalid/i);
     // The failed asset's file is one of the unchanged ones; exactly one file is unchanged.
     expect(changedFiles(s)).toHaveLength(N - 1);
+  });
+  test('a faces answer that breaks the schema: the people and regions already in the files are not changed by it', async () => {
+    // First a clean run writes people and face regions; then Immich changes every description, and
+    // the faces answers of the second run are broken. The broken answers must not reach any file.
+    const photoDir = tempDir('faults-faces');
+    const stateDir = tempDir('faults-faces-state');
+    const synthetic = createSyntheticLibrary(N, { photoDir, filesPool: [sample('metadata/faces/portrait.jpg')], copyFiles: true });
+    makeWritable(photoDir);
+    const sim = await startSimulator({ library: synthetic.library });
+    const reader = new ExifTool({ maxProcs: 1 });
+    try {
+      const env = { IMMICH_INSTANCE_URL: sim.url, IMMICH_API_KEY: sim.apiKey, PHOTO_DIR: photoDir };
+      const args = ['--all', '--face-coordinates', '--retries', '1', '--state-dir', stateDir];
+      const first = await runCli(args, { env, hardTimeoutMs: 120_000 });
+      expect({ failedLines: first.lines.filter((l) => l.startsWith('failed')), counts: summaryOf(first) }).toMatchObject({ failedLines: [], counts: { failed: 0 } });
+      const people = async () => {
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < N; i++) {
+          const raw = (await reader.readRaw(synthetic.localPath(i), ['-G1', '-struct', '-XMP-mwg-rs:RegionInfo', '-XMP-lr:HierarchicalSubject', '-XMP-iptcExt:PersonInImage'])) as Record<string, unknown>;
+          delete raw.SourceFile;
+          out[i] = raw;
+        }
+        return out;
+      };
+      const peopleAfterFirst = await people();
+      expect(JSON.stringify(peopleAfterFirst)).toContain('People|Person 1'); // the clean run did write people
+      for (let i = 0; i < N; i++) synthetic.library.setDescription(syntheticAssetId(i), `changed ${i}`);
+      sim.inject({ route: 'GET /faces', kind: 'schema-break', times: 1000 });
+      const second = await runCli(args, { env, hardTimeoutMs: 120_000 });
+      expect(second.timedOut).toBe(false);
+      // Whatever else happened, the people and regions written from valid answers are still there.
+      expect(await people()).toEqual(peopleAfterFirst);
+    } finally {
+      await reader.end();
+      await sim.close();
+    }
   });
 });
 
