@@ -181,6 +181,29 @@ describe('protected, empty, damaged and disguised files', () => {
     }
   });
 
+  test('a folder with permission bits 555: refused for a normal user; for root (bits do not bind root) never half-written', async () => {
+    const { file } = copyInto('metadata/rating/mongolels.jpg');
+    const dir = path.dirname(file);
+    const before = sha256(file);
+    chmodSync(dir, 0o555);
+    const { details, plan } = planFor(file);
+    try {
+      const result = await writeAssetFile(exiftool, file, plan, options(details.id));
+      if (!isRoot()) {
+        expectRefusedUntouched(result, file, before, /folder|writable|permission/i);
+      } else if (result.status === 'failed') {
+        expect(sha256(file)).toBe(before);
+      } else {
+        // What holds for root: the write is complete and verified, or it did not happen.
+        expect({ status: result.status, verified: result.verified }).toEqual({ status: 'written', verified: true });
+        expect(await remainingChanges(checker, file, plan)).toEqual([]);
+      }
+      expect(tempLeftovers(dir)).toEqual([]);
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+  });
+
   test('a zero-byte file is refused and stays zero bytes', async () => {
     const root = tempDir('writer-empty');
     const file = path.join(root, '2024', '05', 'empty.jpg');
