@@ -1,10 +1,12 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
+import { createRequire } from 'module';
 import * as path from 'path';
 
 import { DEFAULT_MODULES } from '../../lib/metadata/types';
-import { makeTreeWritable, TemplateEnvironment, type TemplateRun } from '../../test/e2e/templateEnvironment';
+import { ensureN8n } from '../../test/e2e/n8nHarness';
+import { makeTreeWritable, SEARCH_NODE, SUMMARY_NODE, TemplateEnvironment, type TemplateSummary } from '../../test/e2e/templateEnvironment';
 import type { Figure } from '../figures';
 import { mib, TreeRssSampler } from '../memory';
 import { runPipeline } from '../pipeline';
@@ -17,34 +19,74 @@ interface RunFigures {
   written: number;
   failed: number;
   seconds: number; // the whole `n8n execute`, n8n's start included
-  workflowSeconds: number; // the nodes' own execution time
+  workflowSeconds: number; // the stored execution's start to stop (no n8n start-up)
   treePeakBytes: number; // n8n, its task runner and the ExifTool processes together
   n8nPeakBytes: number; // the largest single process (n8n itself)
-  storedBytes: number | null; // execution data n8n stored for this run
-  outputBytes: number; // the run data n8n printed (what it holds for the run)
+  storedBytes: number; // execution data n8n stored for this run
+  outputBytes: number; // what `n8n execute` printed
 }
 
 interface SqliteDatabase {
-  prepare(sql: string): { all(): unknown[] };
+  prepare(sql: string): { all(...params: unknown[]): unknown[] };
   close(): void;
 }
 
-/** Size of the newest stored execution's data, read from n8n's SQLite database (node:sqlite). */
-function newestExecutionBytes(userFolder: string, seenIds: Set<string>): number | null {
+interface StoredExecution {
+  id: string;
+  status: string;
+  seconds: number; // stoppedAt - startedAt: the workflow itself, without n8n's start-up
+  storedBytes: number; // execution data + workflow snapshot as n8n stored them
+  runData: Record<string, Array<{ executionTime?: number; data?: { main?: Array<Array<{ json: Record<string, unknown> }> | null> } }>>;
+}
+
+/**
+ * The executions n8n stored since the last call, read from its SQLite database (node:sqlite). The run data
+ * is parsed with the `flatted` module of the n8n install itself (n8n stores it in that format). Reading the
+ * database rather than `--rawOutput` because n8n's printed run data of a 500-asset batch is cut short.
+ */
+function newExecutions(userFolder: string, n8nBin: string, seenIds: Set<string>): StoredExecution[] {
   const file = path.join(userFolder, '.n8n', 'database.sqlite');
-  if (!fs.existsSync(file)) return null;
+  if (!fs.existsSync(file)) return [];
   // node:sqlite ships with Node 22.5+; the repo's @types/node (20) does not describe it yet
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DatabaseSync } = require('node:sqlite') as { DatabaseSync: new (file: string, options: { readOnly: boolean }) => SqliteDatabase };
+  const flatted = createRequire(n8nBin)('flatted') as { parse(text: string): unknown };
   const db = new DatabaseSync(file, { readOnly: true });
   try {
-    const rows = db.prepare('SELECT executionId AS id, length(data) + length(workflowData) AS bytes FROM execution_data').all() as Array<{ id: number | string; bytes: number }>;
+    const rows = db
+      .prepare(
+        'SELECT e.id AS id, e.status AS status, e.startedAt AS startedAt, e.stoppedAt AS stoppedAt, d.data AS data, ' +
+          'length(d.data) + length(d.workflowData) AS bytes FROM execution_entity e JOIN execution_data d ON d.executionId = e.id ORDER BY e.id',
+      )
+      .all() as Array<{ id: number | string; status: string; startedAt: string; stoppedAt: string; data: string; bytes: number }>;
     const fresh = rows.filter((r) => !seenIds.has(String(r.id)));
     fresh.forEach((r) => seenIds.add(String(r.id)));
-    return fresh.length ? fresh.reduce((sum, r) => sum + Number(r.bytes), 0) : null;
+    return fresh.map((r) => {
+      const parsed = flatted.parse(r.data) as { resultData?: { runData?: StoredExecution['runData'] } };
+      return {
+        id: String(r.id),
+        status: r.status,
+        seconds: (utcInstant(r.stoppedAt) - utcInstant(r.startedAt)) / 1000,
+        storedBytes: Number(r.bytes),
+        runData: parsed.resultData?.runData ?? {},
+      };
+    });
   } finally {
     db.close();
   }
+}
+
+/** SQLite keeps n8n's datetimes as "YYYY-MM-DD HH:MM:SS.SSS" in UTC, without a zone. */
+function utcInstant(value: string): number {
+  const iso = String(value).replace(' ', 'T');
+  const time = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+  if (Number.isNaN(time)) throw new Error(`n8n stored an unreadable execution time "${value}"`);
+  return time;
+}
+
+function firstOutput(execution: StoredExecution, node: string): Array<{ json: Record<string, unknown> }> {
+  const runs = execution.runData[node] ?? [];
+  return runs[runs.length - 1]?.data?.main?.[0] ?? [];
 }
 
 /** A port nobody listens on right now (n8n's fixed defaults clash with other n8n runs on a shared machine). */
@@ -96,37 +138,41 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
       settings: { dryRun: false, maxAssetsPerRun: perRun },
       progress: (message) => log(`  n8n: ${message}`),
     });
+    const { n8nBin } = ensureN8n();
     const seenExecutions = new Set<string>();
-    newestExecutionBytes(env.n8n.userFolder, seenExecutions);
+    newExecutions(env.n8n.userFolder, n8nBin, seenExecutions);
     const maxRuns = Math.ceil(n / perRun) + 1;
     let handled = 0;
     for (let i = 0; i < maxRuns && handled < n; i++) {
       const sampler = new TreeRssSampler(process.pid, false, 100).start();
-      let run: TemplateRun;
+      let command;
       try {
-        run = await env.run();
+        command = await env.n8n.n8n(['execute', `--id=${env.workflowId}`], 'n8n execute', 20 * 60_000);
       } finally {
         sampler.stop();
       }
-      const summary = run.summary;
-      const workflowMs = Object.values(run.report.nodes).reduce((sum, node) => sum + node.executionTimeMs, 0);
+      const executions = newExecutions(env.n8n.userFolder, n8nBin, seenExecutions);
+      if (executions.length !== 1) throw new Error(`n8n stored ${executions.length} executions for one \`n8n execute\` (expected 1)`);
+      const execution = executions[0];
+      if (execution.status !== 'success') problems.push(`run ${i + 1}: n8n execution ${execution.id} ended "${execution.status}"`);
+      const summary = firstOutput(execution, SUMMARY_NODE)[0]?.json as unknown as TemplateSummary | undefined;
       const figures: RunFigures = {
-        assets: run.batchSize,
+        assets: firstOutput(execution, SEARCH_NODE).length,
         written: summary?.written ?? 0,
         failed: summary?.failed ?? 0,
-        seconds: run.report.durationMs / 1000,
-        workflowSeconds: workflowMs / 1000,
+        seconds: command.durationMs / 1000,
+        workflowSeconds: execution.seconds,
         treePeakBytes: sampler.stop(),
         n8nPeakBytes: sampler.largestProcessPeak(),
-        storedBytes: newestExecutionBytes(env.n8n.userFolder, seenExecutions),
-        outputBytes: Buffer.byteLength(run.report.raw.stdout),
+        storedBytes: execution.storedBytes,
+        outputBytes: Buffer.byteLength(command.stdout),
       };
-      if (figures.failed > 0) problems.push(`run ${i + 1}: ${figures.failed} failed (${summary?.failedAssets[0]?.reason ?? ''})`);
+      if (figures.failed > 0) problems.push(`run ${i + 1}: ${figures.failed} failed (${summary?.failedAssets?.[0]?.reason ?? ''})`);
       runs.push(figures);
       handled += figures.assets;
       log(
         `  run ${i + 1}: ${figures.assets} assets (${figures.written} written) in ${figures.seconds.toFixed(1)} s (workflow ${figures.workflowSeconds.toFixed(1)} s), ` +
-          `n8n peak ${mib(figures.n8nPeakBytes)} MiB, tree ${mib(figures.treePeakBytes)} MiB, stored ${figures.storedBytes ?? '?'} bytes`,
+          `n8n peak ${mib(figures.n8nPeakBytes)} MiB, tree ${mib(figures.treePeakBytes)} MiB, stored ${Math.round(figures.storedBytes / 1024)} KiB`,
       );
       if (figures.assets === 0) break;
     }
