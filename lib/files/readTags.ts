@@ -6,31 +6,45 @@
 import type { ExifTool } from 'exiftool-vendored';
 
 import { readRequest } from '../metadata/readOptions';
+import { HTML4_ENTITIES } from './htmlEntities';
 
 export type RawTags = Record<string, unknown> & { errors?: string[]; warnings?: string[] };
 
 /**
- * `-E` makes ExifTool print every non-ASCII character as an HTML entity. Without it, a long value
+ * `-E` makes ExifTool print every non-ASCII character as an HTML entity (named or numeric). Without it, a long value
  * (e.g. kilobytes of CJK keywords) reaches us with U+FFFD wherever a multi-byte character straddles
  * two chunks of ExifTool's output; the diff would then write that garbage back. ASCII cannot be split.
  */
 const ASCII_OUTPUT = '-E';
 
 export async function readSelectedTags(exiftool: ExifTool, file: string, tagNames: readonly string[]): Promise<RawTags> {
-  const request = readRequest(tagNames);
+  const request = readRequest(selectEachTagOnce(tagNames));
   const raw = (await exiftool.readRaw(file, { ...request, readArgs: [ASCII_OUTPUT, ...request.readArgs] })) as RawTags;
   return decodeValues(raw) as RawTags;
 }
 
-const ENTITY = /&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos);/gi;
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+/**
+ * ExifTool escapes a value once per selection that matches it: `-IPTC:Keywords` next to `-IPTC:all`
+ * comes back as `&amp;#x41c;`. A tag already covered by its group's `all` is therefore not named
+ * again (numeric `#` requests stay: they change the value's form, and numbers are never escaped).
+ */
+export function selectEachTagOnce(tagNames: readonly string[]): string[] {
+  const wholeGroups = new Set(tagNames.filter((t) => /:all$/i.test(t)).map((t) => t.slice(0, t.indexOf(':')).toLowerCase()));
+  return [...new Set(tagNames)].filter((tag) => {
+    const colon = tag.indexOf(':');
+    if (colon < 0 || /:all$/i.test(tag) || tag.endsWith('#')) return true;
+    return !wholeGroups.has(tag.slice(0, colon).toLowerCase());
+  });
+}
+
+const ENTITY = /&(#x[0-9a-f]+|#[0-9]+|[A-Za-z][A-Za-z0-9]*);/gi;
 
 export function decodeEntities(text: string): string {
   return text.replace(ENTITY, (whole, body: string) => {
-    const lower = body.toLowerCase();
-    if (lower in NAMED) return NAMED[lower];
-    const code = lower.startsWith('#x') ? parseInt(lower.slice(2), 16) : parseInt(lower.slice(1), 10);
-    return Number.isInteger(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    let code: number | undefined;
+    if (body[0] === '#') code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+    else code = HTML4_ENTITIES[body];
+    return code !== undefined && Number.isInteger(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
   });
 }
 

@@ -262,3 +262,17 @@ it('long non-ASCII keywords already in the file come through intact (no U+FFFD f
   expect(subjects.filter((k) => k.includes('\uFFFD'))).toEqual([]);
   expect(subjects).toEqual(expect.arrayContaining([...foreign, 'Marie Curie', 'Мария Кюри']));
 });
+
+it('text with every Latin-1/Greek/symbol entity ExifTool names, emoji, CJK, RTL and markup characters round-trips exactly', async () => {
+  const file = await copySample('metadata/rating/mongolels.jpg', dir);
+  const latin = Array.from({ length: 0x17f - 0xa1 + 1 }, (_, i) => String.fromCodePoint(0xa1 + i)).join('');
+  const text = `${latin} Ωαβγ – — ‘’ “” † ‡ • … ‰ € ™ ♠♣♥♦ 😀👍🏽 東京都 שלום مرحبا <b>&amp;</b> "q" 'a' &#39; &ndash;`;
+  const asset = assetFor('mongolels.jpg', {}, { description: text });
+  const result = await writeAssetFile(exiftool, file, buildMetadataPlan(asset, { modules: ['caption'] }), embedded(asset.id));
+  expect(result).toEqual(expect.objectContaining({ status: 'written', verified: true }));
+  expect((await readSelectedTags(exiftool, file, ['XMP-dc:Description']))['XMP-dc:Description']).toBe(text);
+  const script = path.join(path.dirname(require.resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
+  const out = JSON.parse(execFileSync('perl', [script, '-j', '-G1', '-XMP-dc:Description', file]).toString('utf8'))[0];
+  expect(out['XMP-dc:Description']).toBe(text);
+  expect((await writeAssetFile(exiftool, file, buildMetadataPlan(asset, { modules: ['caption'] }), embedded(asset.id))).status).toBe('unchanged');
+});

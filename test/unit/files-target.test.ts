@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { canExifToolWriteInPlace, effectiveMode, resolveTargets, sidecarCandidates } from '../../lib/files/target';
-import { decodeEntities } from '../../lib/files/readTags';
+import { decodeEntities, selectEachTagOnce } from '../../lib/files/readTags';
 import { isTempFileOf, removeStaleTempFiles, removeStaleTempFilesInFolder, tempPathFor } from '../../lib/files/tempFiles';
 
 describe('target selection', () => {
@@ -128,6 +128,20 @@ describe('decodeEntities (ExifTool -E output)', () => {
   it('turns HTML entities back into the text, leaving everything else alone', () => {
     expect(decodeEntities('&#x6771;&#x4eac; &amp; Tom&#39;s &lt;b&gt; &quot;x&quot; &#128512; &amp;amp; 5 & 6')).toBe('東京 & Tom\'s <b> "x" 😀 &amp; 5 & 6');
     expect(decodeEntities('plain')).toBe('plain');
+    expect(decodeEntities('Reliability test &ndash; &auml;&ouml;&uuml; &Dagger;&dagger; &nbsp;&euro;')).toBe('Reliability test – äöü ‡† \u00a0€');
+    expect(decodeEntities('&unknown; &#;')).toBe('&unknown; &#;');
     expect(decodeEntities('&#x110000;')).toBe('&#x110000;');
+  });
+});
+
+describe('selectEachTagOnce', () => {
+  it('drops tags that a group:all in the same read already selects (ExifTool would escape them twice)', () => {
+    expect(selectEachTagOnce(['File:FileType#', 'XMP-dc:Subject', 'IPTC:Keywords', 'IPTC:Caption-Abstract', 'IPTC:Urgency#', 'IPTC:all', 'XMP-dc:Subject'])).toEqual([
+      'File:FileType#',
+      'XMP-dc:Subject',
+      'IPTC:Urgency#',
+      'IPTC:all',
+    ]);
+    expect(selectEachTagOnce(['IPTC:Keywords', 'XMP-dc:Subject'])).toEqual(['IPTC:Keywords', 'XMP-dc:Subject']);
   });
 });
