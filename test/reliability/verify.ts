@@ -3,7 +3,10 @@
  * nothing left to do, and Immich's reader sees the values), and the image data is the same as before
  * (ExifTool's ImageDataHash through exiftool-vendored's `read`).
  */
+import { execFile } from 'child_process';
 import { ExifTool } from 'exiftool-vendored';
+import * as path from 'path';
+import { promisify } from 'util';
 
 import { ImmichClient } from '../../lib/immich/client';
 import { AxiosTransport } from '../../lib/immich/transport';
@@ -11,7 +14,28 @@ import { diffAgainstFile, tagsToRead } from '../../lib/metadata/diff';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { readRequest } from '../../lib/metadata/readOptions';
 import type { MetadataPlan, ModuleName } from '../../lib/metadata/types';
+import { interpretTags, type ImmichRead } from '../helpers/immichRead';
 import type { Simulator } from '../simulator';
+
+const run = promisify(execFile);
+/** The ExifTool script exiftool-vendored ships, run directly. */
+export const EXIFTOOL_PL = path.join(path.dirname(require.resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
+
+/**
+ * ExifTool run as its own process with -json: an independent reader that does not share
+ * exiftool-vendored's stream handling (which splits multi-byte characters in very long answers).
+ */
+export async function cliJson(file: string, args: readonly string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run('perl', [EXIFTOOL_PL, '-json', '-charset', 'filename=utf8', ...args, file], { maxBuffer: 1 << 28, encoding: 'utf8' });
+  const [tags] = JSON.parse(stdout) as Array<Record<string, unknown>>;
+  delete tags.SourceFile;
+  return tags;
+}
+
+/** Immich's read rules (test/helpers/immichRead.ts) applied to an independent ExifTool read. */
+export async function immichReadIndependent(file: string): Promise<ImmichRead> {
+  return interpretTags(await cliJson(file, ['-struct', '-use', 'MWG', '-n']));
+}
 
 /** A plain ExifTool (not the product's pool) that reports the image data hash on every read. */
 export function hashingExifTool(): ExifTool {
@@ -24,10 +48,8 @@ export async function imageHash(exiftool: ExifTool, file: string): Promise<strin
 }
 
 /** What is still different between the file and the plan (empty = the plan reads back). */
-export async function remainingChanges(exiftool: ExifTool, file: string, plan: MetadataPlan): Promise<string[]> {
-  const raw = (await exiftool.readRaw(file, readRequest(tagsToRead(plan, 'embedded')))) as Record<string, unknown>;
-  const current: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) if (k !== 'SourceFile' && k !== 'errors' && k !== 'warnings') current[k] = v;
+export async function remainingChanges(_exiftool: ExifTool, file: string, plan: MetadataPlan): Promise<string[]> {
+  const current = await cliJson(file, readRequest(tagsToRead(plan, 'embedded')).readArgs);
   return diffAgainstFile(plan, current, 'embedded').changes.map((c) => `${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`);
 }
 
