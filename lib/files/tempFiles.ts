@@ -18,8 +18,16 @@ export function tempPathFor(file: string): string {
   const dir = path.dirname(file);
   const base = path.basename(file);
   const ext = path.extname(file);
-  return path.join(dir, `.${base}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}${ext}`);
+  const temp = path.join(dir, `.${base}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}${ext}`);
+  inFlight.add(temp);
+  return temp;
 }
+
+/**
+ * Temp files this process is writing right now. The pid in a name is not enough: in a container
+ * the restarted process usually gets the same pid as the killed one whose leftovers it must remove.
+ */
+const inFlight = new Set<string>();
 
 export function isTempFileOf(file: string, candidateName: string): boolean {
   return parseTempName(path.basename(file), candidateName) !== null;
@@ -66,10 +74,10 @@ async function removeStale(dir: string, base: string | null): Promise<string[]> 
     try {
       const st = await fs.lstat(full);
       if (!st.isFile()) continue;
-      // Ours belong to writes in flight (each removes its own in a finally).
-      if (parsed.pid === process.pid) continue;
+      if (inFlight.has(full)) continue; // ours, being written (each write removes its own in a finally)
       const old = Date.now() - st.mtimeMs > STALE_AFTER_MS;
-      if (!old && isProcessAlive(parsed.pid)) continue; // another run may be writing it right now
+      // Another live process may be writing it right now; our own pid only names a dead predecessor.
+      if (!old && parsed.pid !== process.pid && isProcessAlive(parsed.pid)) continue;
       await fs.unlink(full);
       removed.push(full);
     } catch {
@@ -80,6 +88,7 @@ async function removeStale(dir: string, base: string | null): Promise<string[]> 
 }
 
 export async function removeQuietly(file: string): Promise<void> {
+  inFlight.delete(file);
   try {
     await fs.unlink(file);
   } catch {

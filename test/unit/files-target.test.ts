@@ -102,22 +102,25 @@ describe('temporary files', () => {
     expect(tempPathFor(file)).not.toBe(temp);
   });
 
-  it('removes leftovers of a dead process, keeps those of a live one and unrelated files', async () => {
+  it('removes leftovers of a dead process and of a predecessor with our pid; keeps live writes and unrelated files', async () => {
     const file = path.join(dir, 'a.jpg');
     await fs.writeFile(file, 'x');
     // pid 2^22+1 is above Linux's pid_max ceiling: no such process can exist.
     const dead = path.join(dir, `.a.jpg.immich-sync-tmp-${2 ** 22 + 1}-abcdef.jpg`);
-    const live = path.join(dir, `.a.jpg.immich-sync-tmp-${process.pid}-abcdef.jpg`);
+    // A container restart reuses the pid: a file with our pid that we are not writing is a leftover.
+    const samePid = path.join(dir, `.a.jpg.immich-sync-tmp-${process.pid}-abcdef.jpg`);
+    const ours = tempPathFor(file); // a write of ours in flight
+    const otherLive = path.join(dir, `.a.jpg.immich-sync-tmp-${process.ppid}-abcdef.jpg`);
     const unrelated = path.join(dir, '.a.jpg.something-else.jpg');
-    for (const p of [dead, live, unrelated]) await fs.writeFile(p, 'y');
-    expect(await removeStaleTempFiles(file)).toEqual([dead]);
-    expect((await fs.readdir(dir)).sort()).toEqual(['.a.jpg.immich-sync-tmp-' + process.pid + '-abcdef.jpg', '.a.jpg.something-else.jpg', 'a.jpg'].sort());
+    for (const p of [dead, samePid, ours, otherLive, unrelated]) await fs.writeFile(p, 'y');
+    expect((await removeStaleTempFiles(file)).sort()).toEqual([dead, samePid].sort());
+    expect((await fs.readdir(dir)).sort()).toEqual([path.basename(ours), path.basename(otherLive), '.a.jpg.something-else.jpg', 'a.jpg'].sort());
   });
 
   it('folder-wide cleanup removes dead runs\' leftovers of any file, and nothing else', async () => {
     const dead = 2 ** 22 + 1;
     const leftovers = [`.a.jpg.immich-sync-tmp-${dead}-00ff.jpg`, `.b c.heic.immich-sync-tmp-${dead}-abc123.heic`, `.x.xmp.immich-sync-tmp-${dead}-1.xmp`];
-    const keep = ['a.jpg', `.a.jpg.immich-sync-tmp-${process.pid}-00ff.jpg`, 'immich-sync-tmp-1-1.jpg', `.a.jpg.immich-sync-tmp-${dead}-zz.jpg`];
+    const keep = ['a.jpg', `.a.jpg.immich-sync-tmp-${process.ppid}-00ff.jpg`, 'immich-sync-tmp-1-1.jpg', `.a.jpg.immich-sync-tmp-${dead}-zz.jpg`];
     for (const name of [...leftovers, ...keep]) await fs.writeFile(path.join(dir, name), 'y');
     expect((await removeStaleTempFilesInFolder(dir)).sort()).toEqual(leftovers.map((n) => path.join(dir, n)).sort());
     expect((await fs.readdir(dir)).sort()).toEqual([...keep].sort());
