@@ -13,7 +13,7 @@ import { hashingExifTool, imageHash, plansFromSimulator, remainingChanges } from
 
 jest.setTimeout(600_000);
 
-const N = 40;
+const N = 24;
 const SOURCE = sample('metadata/faces/portrait.jpg');
 
 let sim: Simulator;
