@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: every figure measured beside its baseline in the same run, as medians of rounds,
  * printed as a table and written to bench/results.json. `--quick` runs tiny sizes (smoke test);
- * `--only=write,api,…` runs some sections; `--out=<file>` writes the JSON elsewhere.
+ * `--only=write,api,…` runs some sections; `--out=<file>` writes the JSON elsewhere; `--update-readme` also
+ * rewrites the "Latest figures" block of bench/README.md, and `--readme-from=<results.json>` only does that.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { renderTable, type BenchResults, type Figure } from './figures';
+import { renderTable, type BenchResults } from './figures';
 import { repoRoot } from './paths';
 import { FULL, QUICK, type BenchScale } from './scale';
 import { SECTIONS, type SectionName } from './sections';
@@ -41,34 +42,38 @@ export function parseArgs(argv: string[]): BenchOptions {
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const started = Date.now();
-  const figures: Figure[] = [];
-  const notDone: string[] = [];
-  const names = (options.only ?? (Object.keys(SECTIONS) as SectionName[]));
+  const results: BenchResults = {
+    measuredAt: new Date(started).toISOString(),
+    machine: { cpus: os.cpus().length, loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version },
+    scale: options.scale.name,
+    seconds: 0,
+    figures: [],
+    notDone: [],
+  };
+  const names = options.only ?? (Object.keys(SECTIONS) as SectionName[]);
   for (const name of names) {
     options.log(`bench: ${name} (${options.scale.name}) …`);
     const sectionStart = Date.now();
     try {
       const outcome = await SECTIONS[name](options.scale, options.log);
-      figures.push(...outcome.figures);
-      notDone.push(...outcome.notDone);
+      results.figures.push(...outcome.figures);
+      results.notDone.push(...outcome.notDone);
     } catch (error) {
       // one broken section must not hide the others' figures
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      notDone.push(`${name}: failed: ${message.split('\n').slice(0, 4).join(' | ')}`);
+      results.notDone.push(`${name}: failed: ${message.split('\n').slice(0, 4).join(' | ')}`);
     }
     options.log(`bench: ${name} took ${Math.round((Date.now() - sectionStart) / 1000)} s`);
+    // written after every section, so an interrupted run still leaves what it measured
+    results.seconds = Math.round((Date.now() - started) / 100) / 10;
+    writeResults(options.out, results);
   }
-  const results: BenchResults = {
-    measuredAt: new Date(started).toISOString(),
-    machine: { cpus: os.cpus().length, loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version },
-    scale: options.scale.name,
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-    figures,
-    notDone,
-  };
-  fs.mkdirSync(path.dirname(options.out), { recursive: true });
-  fs.writeFileSync(options.out, JSON.stringify(results, null, 2) + '\n');
   return results;
+}
+
+function writeResults(file: string, results: BenchResults): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
 }
 
 /** Replaces the block between the figures markers of bench/README.md with this run's table. */
@@ -91,7 +96,12 @@ export function updateReadme(file: string, results: BenchResults): void {
   fs.writeFileSync(file, `${text.slice(0, from + start.length)}\n${block}\n${text.slice(to)}`);
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2]?.startsWith('--readme-from=')) {
+  // re-render the README block from a stored results file, without measuring again
+  const stored = JSON.parse(fs.readFileSync(path.resolve(process.argv[2].slice('--readme-from='.length)), 'utf8')) as BenchResults;
+  updateReadme(path.join(repoRoot(), 'bench', 'README.md'), stored);
+  console.log(renderTable(stored.figures));
+} else if (require.main === module) {
   const options = parseArgs(process.argv.slice(2));
   runBench(options)
     .then((results) => {
