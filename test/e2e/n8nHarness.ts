@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 
 export interface CommandResult {
@@ -89,23 +90,35 @@ function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 export function runCommand(
   command: string,
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void },
+  options: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    onLine?: (line: string) => void;
+    /**
+     * Send stdout to this file instead of a pipe. n8n prints a run's JSON and exits at once; on a pipe
+     * the tail of a large print is lost at exit, while writes to a file are synchronous and complete.
+     */
+    stdoutFile?: string;
+  },
 ): Promise<CommandResult> {
   const started = Date.now();
   const display = `${path.basename(command)} ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? toolEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdoutFd = options.stdoutFile ? fs.openSync(options.stdoutFile, 'w') : null;
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? toolEnv(), stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
+    if (stdoutFd !== null) fs.closeSync(stdoutFd); // the child holds its own copy
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
       reject(new Error(`${display} did not finish within ${options.timeoutMs} ms (killed). Output so far:\n${tail(stdout + stderr)}`));
     }, options.timeoutMs ?? 10 * 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (options.onLine) chunk.toString().split('\n').filter(Boolean).forEach(options.onLine);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (options.onLine) chunk.toString().split('\n').filter(Boolean).forEach(options.onLine);
     });
@@ -115,6 +128,7 @@ export function runCommand(
     });
     child.on('close', (exitCode) => {
       clearTimeout(timer);
+      if (options.stdoutFile) stdout = fs.readFileSync(options.stdoutFile, 'utf8');
       resolve({ command: display, exitCode, stdout, stderr, durationMs: Date.now() - started });
     });
   });
@@ -199,8 +213,16 @@ export class N8nInstance {
 
   /** Runs one n8n command; fails with n8n's output when it exits non-zero. */
   async n8n(args: string[], what: string, timeoutMs = 5 * 60_000): Promise<CommandResult> {
-    const result = await runCommand(process.execPath, [this.options.n8nBin, ...args], { cwd: this.userFolder, env: this.env, timeoutMs, onLine: this.options.onLine });
+    const result = await runCommand(process.execPath, [this.options.n8nBin, ...args], { cwd: this.userFolder, env: await this.commandEnv(), timeoutMs, onLine: this.options.onLine });
     return assertSuccess(result, what);
+  }
+
+  /**
+   * Each command gets free ports: n8n's task broker (for the Code node) listens on 5679 by default,
+   * so two n8n processes at once (the demo beside a test, parallel CI jobs) would otherwise collide.
+   */
+  private async commandEnv(): Promise<NodeJS.ProcessEnv> {
+    return { ...this.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_PORT: String(await freePort()) };
   }
 
   /** Manual community-node install: `npm install <tgz>` inside <user folder>/.n8n/nodes. */
@@ -235,9 +257,10 @@ export class N8nInstance {
   async execute(workflowId: string): Promise<ExecutionReport> {
     const raw = await runCommand(process.execPath, [this.options.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
       cwd: this.userFolder,
-      env: this.env,
+      env: await this.commandEnv(),
       timeoutMs: 15 * 60_000,
       onLine: this.options.onLine,
+      stdoutFile: path.join(this.userFolder, `execute-${workflowId}.out`),
     });
     const run = extractRunJson(raw.stdout);
     if (!run) {
@@ -254,6 +277,18 @@ export class N8nInstance {
     fs.rmSync(file, { force: true });
     return Array.isArray(exported) ? exported[0] : exported;
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /**

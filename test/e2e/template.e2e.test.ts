@@ -74,6 +74,13 @@ async function checkpointOf(): Promise<SyncCheckpoint & { albumCache?: unknown }
   return { ...state.checkpoint, albumCache: state.albumCache };
 }
 
+/**
+ * future42603.mp4 is slightly malformed, so ExifTool cannot write it: it must fail with a clear reason
+ * on every attempt, without stopping the others, and be parked after three attempts.
+ */
+const DAMAGED = 'future42603.mp4';
+const failedIds = (result: TemplateRun) => result.results.filter((r) => r.status === 'failed').map((r) => r.assetId).sort();
+
 const asList = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
 const entry = (name: string) => sample.entry(name);
 const pathOf = (name: string) => entry(name).localPath;
@@ -88,7 +95,8 @@ test('first run writes Immich metadata into the files', async () => {
   expect(result.report.nodes['Next Batch from Immich'].runs).toBe(1);
   expect(result.summary).not.toBeNull();
   expect(result.summary!.dryRun).toBe(false);
-  expect(result.summary!.failed).toBe(0);
+  expect(result.summary!.failedAssets.map((f) => f.assetId)).toEqual([entry(DAMAGED).assetId]);
+  expect(result.summary!.failedAssets[0].reason).toMatch(/damaged/);
   expect(result.summary!.total).toBe(result.batchSize);
   expect(result.summary!.written).toBeGreaterThan(5);
   // what n8n reports as written is exactly what changed on disk
@@ -113,14 +121,17 @@ test('first run writes Immich metadata into the files', async () => {
 test('second run rewrites nothing and the checkpoint is in static data', async () => {
   const result = await run();
   expect(writtenFiles(result)).toEqual([]);
-  expect(result.results.filter((r) => r.status === 'failed')).toEqual([]);
+  // the only asset handed out again is the damaged one, from the retry list
+  expect(result.results.map((r) => r.assetId)).toEqual([entry(DAMAGED).assetId]);
+  expect(failedIds(result)).toEqual([entry(DAMAGED).assetId]);
   expect(changedFiles(afterFirstRun, fingerprint())).toEqual([]);
 
   const checkpoint = await checkpointOf();
   expect(checkpoint.pass).toBeNull();
   expect(checkpoint.lastFullPassStartedAt).not.toBeNull();
   expect(Date.parse(checkpoint.lastPassStartedAt!)).toBeGreaterThan(Date.parse(checkpoint.lastFullPassStartedAt!));
-  expect(checkpoint.retries).toEqual({});
+  expect(Object.keys(checkpoint.retries)).toEqual([entry(DAMAGED).assetId]);
+  expect(checkpoint.retries[entry(DAMAGED).assetId]).toMatchObject({ attempts: 2, parked: false });
   expect(checkpoint.albumCache).toMatchObject({ membership: expect.any(Object) });
 });
 
@@ -143,7 +154,7 @@ test('after a rename, an album change and a rating change the next run writes ex
 
   const before = fingerprint();
   const result = await run();
-  expect(result.results.filter((r) => r.status === 'failed')).toEqual([]);
+  expect(result.results.filter((r) => r.status === 'failed' && r.assetId !== entry(DAMAGED).assetId)).toEqual([]);
   expect(writtenFiles(result)).toEqual(expected);
   expect(changedFiles(before, fingerprint())).toEqual(expected);
 
@@ -154,6 +165,8 @@ test('after a rename, an album change and a rating change the next run writes ex
   expect(asList(portrait.HierarchicalSubject)).not.toContain('People|Marie Curie');
   expect(asList((await exiftool.read(pathOf('mongolels.jpg'))).HierarchicalSubject)).toContain(`Albums|${album.albumName}`);
   expect((await exiftool.read(pathOf('picasa.jpg'))).Rating).toBe(newRating);
+  // third failed attempt: the damaged file is parked until it changes in Immich
+  expect((await checkpointOf()).retries[entry(DAMAGED).assetId]).toMatchObject({ attempts: 3, parked: true });
   expect(simulator.violations()).toEqual([]);
 });
 
@@ -169,15 +182,16 @@ test('an asset that fails goes to the retry list and is written on the next run'
   expect(failed[0].reason).toMatch(/read-only/);
   expect(failing.summary!.failedAssets.map((f) => f.assetId)).toEqual([target.assetId]);
   expect(writtenFiles(failing)).toEqual([]);
+  expect(failing.results.map((r) => r.assetId)).not.toContain(entry(DAMAGED).assetId); // parked: not handed out
   const checkpoint = await checkpointOf();
-  expect(Object.keys(checkpoint.retries)).toEqual([target.assetId]);
+  expect(Object.keys(checkpoint.retries).sort()).toEqual([target.assetId, entry(DAMAGED).assetId].sort());
   expect(checkpoint.retries[target.assetId]).toMatchObject({ attempts: 1, parked: false });
 
   fs.chmodSync(target.localPath, 0o644);
   const retried = await run();
   expect(writtenFiles(retried)).toEqual([target.localPath]);
   expect((await exiftool.read(target.localPath)).Description).toBe(description);
-  expect((await checkpointOf()).retries).toEqual({});
+  expect(Object.keys((await checkpointOf()).retries)).toEqual([entry(DAMAGED).assetId]);
 });
 
 test('the API key appears in no n8n output or log', () => {
