@@ -7,6 +7,7 @@ import { appendFileSync, mkdirSync } from 'fs';
 import * as path from 'path';
 
 import type { AssetWriteResult, FieldChange } from '../lib/files/types';
+import { printable } from '../lib/files/pathMapping';
 import { redactSecret } from '../lib/immich/errors';
 
 export interface Counts {
@@ -22,16 +23,17 @@ export function summaryLine(counts: Counts): string {
 
 /** The line for one asset, or null for an unchanged one (those only count). */
 export function resultLine(result: AssetWriteResult, originalPath: string | null): string | null {
-  const where = result.file ?? originalPath ?? `asset ${result.assetId}`;
+  // Paths come from the server and the disk: a newline or escape sequence in one must not forge output lines.
+  const where = printable(result.file ?? originalPath ?? `asset ${result.assetId}`);
   switch (result.status) {
     case 'unchanged':
       return null;
     case 'written':
       return `${result.dryRun ? 'would write' : 'written'} ${where}: ${describeChanges(result.changes)}`;
     case 'skipped':
-      return `skipped ${where}: ${result.reason ?? 'nothing to do'}`;
+      return `skipped ${where}: ${printable(result.reason ?? 'nothing to do')}`;
     case 'failed':
-      return `failed ${where}: ${result.reason ?? 'unknown error'}`;
+      return `failed ${where}: ${printable(result.reason ?? 'unknown error')}`;
   }
 }
 
@@ -44,7 +46,7 @@ function show(value: unknown): string {
   if (value === null || value === undefined || value === '') return '(none)';
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : `[${value.map((v) => show(v)).join(', ')}]`;
   if (typeof value === 'object') return JSON.stringify(value);
-  const text = String(value);
+  const text = printable(String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
