@@ -82,7 +82,7 @@ export const checkpointModeProperties: INodeProperties[] = [
     name: 'albumCacheTtlHours',
     type: 'number',
     typeOptions: { minValue: 0 },
-    default: DEFAULT_ALBUM_CACHE_TTL_MS / 3600_000,
+    default: 24, // DEFAULT_ALBUM_CACHE_TTL_MS in hours (the n8n lint wants a literal here)
     description:
       'Immich does not mark an asset as changed when it joins or leaves an album, so album membership is fetched again when this cache expires and the assets whose albums changed are synced. 0 = on every new pass.',
     displayOptions: showInSyncBatch,
