@@ -1,4 +1,4 @@
-/** `npm run test:e2e`: the template in a real n8n. Slow (each `n8n execute` starts n8n), so kept out of `npm test`. */
+/** `npm run test:e2e`: only the template suites (real n8n); `npm test` runs them along with everything else. */
 const base = require('../../jest.config.js');
 
 module.exports = {
