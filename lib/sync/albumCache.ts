@@ -11,6 +11,27 @@ export type AlbumMembership = Record<string, string[]>;
 export interface AlbumCache {
   fetchedAt: string;
   membership: AlbumMembership;
+  /**
+   * Album id → asset count as listed when the membership was fetched. Immich v3 bumps an album's
+   * updatedAt when assets are added but not when they are removed, so a changed count is what shows
+   * a removal. Absent in caches written before this existed.
+   */
+  albums?: Record<string, number>;
+}
+
+/** One album of `GET /albums` (ImmichClient.listAlbums). */
+export interface AlbumListing {
+  id: string;
+  updatedAt: string;
+  assetCount: number;
+}
+
+export interface AlbumMembershipOptions {
+  /**
+   * Lists the albums (one request) so that a cache still within its TTL is refreshed at once when an
+   * album changed since it was fetched; without it only the TTL decides.
+   */
+  listAlbums?: () => Promise<AlbumListing[]>;
 }
 
 export const DEFAULT_ALBUM_CACHE_TTL_MS = 24 * 3600 * 1000;
@@ -31,21 +52,26 @@ export function isAlbumCacheFresh(cache: AlbumCache | null | undefined, now: Dat
 }
 
 /**
- * Returns the membership from the cache while it is fresh, otherwise fetches it, and reports which
- * assets' albums changed since the previous fetch.
+ * Returns the membership from the cache while it is fresh (and, with `listAlbums`, no album changed
+ * since it was fetched), otherwise fetches it, and reports which assets' albums changed since the
+ * previous fetch.
  */
 export async function getAlbumMembership(
   cache: AlbumCache | null | undefined,
   now: Date | string,
   ttlMs: number,
   fetch: () => Promise<AlbumMembership>,
+  options: AlbumMembershipOptions = {},
 ): Promise<AlbumMembershipResult> {
   const valid = parseAlbumCache(cache);
-  if (valid && isAlbumCacheFresh(valid, now, ttlMs)) {
+  // Listed before the fetch, so a change made while fetching shows as newer than fetchedAt next time.
+  const albums = options.listAlbums ? await options.listAlbums() : null;
+  if (valid && isAlbumCacheFresh(valid, now, ttlMs) && !(albums && albumsChangedSince(valid, albums))) {
     return { cache: valid, membership: valid.membership, refreshed: false, changedAssetIds: [] };
   }
   const membership = normalizeMembership(await fetch());
   const fresh: AlbumCache = { fetchedAt: new Date(toMillis(now)).toISOString(), membership };
+  if (albums) fresh.albums = albumCounts(albums);
   return { cache: fresh, membership, refreshed: true, changedAssetIds: valid ? diffMembership(valid.membership, membership) : [] };
 }
 
@@ -57,6 +83,27 @@ export async function getAlbumMembership(
 export function clearAlbumCache(cache: AlbumCache | null = null): AlbumCache | null {
   const valid = parseAlbumCache(cache);
   return valid ? { fetchedAt: new Date(0).toISOString(), membership: valid.membership } : null;
+}
+
+/**
+ * True when the albums differ from what the cache was built from: one was updated after the fetch
+ * (Immich bumps updatedAt when assets are added), appeared, disappeared or holds another number of
+ * assets (a removal). A cache that did not record its albums counts as changed, once.
+ */
+export function albumsChangedSince(cache: AlbumCache, albums: readonly AlbumListing[]): boolean {
+  if (!cache.albums) return true;
+  const fetchedAt = Date.parse(cache.fetchedAt);
+  if (albums.some((album) => Date.parse(album.updatedAt) > fetchedAt)) return true;
+  const before = cache.albums;
+  const now = albumCounts(albums);
+  const ids = Object.keys(now);
+  return ids.length !== Object.keys(before).length || ids.some((id) => before[id] !== now[id]);
+}
+
+function albumCounts(albums: readonly AlbumListing[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const album of albums) counts[album.id] = album.assetCount;
+  return counts;
 }
 
 /** Asset ids whose album set differs between two maps, sorted. */
@@ -75,7 +122,20 @@ export function parseAlbumCache(value: unknown): AlbumCache | null {
   const record = value as Record<string, unknown>;
   if (typeof record.fetchedAt !== 'string' || Number.isNaN(Date.parse(record.fetchedAt))) return null;
   if (typeof record.membership !== 'object' || record.membership === null) return null;
-  return { fetchedAt: record.fetchedAt, membership: normalizeMembership(record.membership as AlbumMembership) };
+  const cache: AlbumCache = { fetchedAt: record.fetchedAt, membership: normalizeMembership(record.membership as AlbumMembership) };
+  const albums = parseAlbumCounts(record.albums);
+  if (albums) cache.albums = albums;
+  return cache;
+}
+
+function parseAlbumCounts(value: unknown): Record<string, number> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const counts: Record<string, number> = {};
+  for (const [id, count] of Object.entries(value)) {
+    if (typeof count !== 'number' || !Number.isFinite(count)) return null;
+    counts[id] = count;
+  }
+  return counts;
 }
 
 function normalizeMembership(membership: AlbumMembership): AlbumMembership {

@@ -14,7 +14,7 @@ import type { ImmichClient } from '../immich/client';
 import { ImmichApiError } from '../immich/errors';
 import type { ImmichAssetDetails, ImmichAssetSummary, ImmichMembershipMap } from '../immich/types';
 import type { ModuleName } from '../metadata/types';
-import { AlbumCache, AlbumMembership, DEFAULT_ALBUM_CACHE_TTL_MS, getAlbumMembership } from './albumCache';
+import { AlbumCache, AlbumListing, AlbumMembership, DEFAULT_ALBUM_CACHE_TTL_MS, getAlbumMembership } from './albumCache';
 import {
   addChangedAssets,
   compareInstants,
@@ -139,7 +139,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
   );
 
   const serverMajor = (await client.serverVersion()).major;
-  const albums = modules.has('albums') ? await membership('albums', () => client.albumMembership()) : null;
+  // One GET /albums per run: an album changed within the cache TTL refreshes the album cache at once.
+  const albums = modules.has('albums') ? await membership('albums', () => client.albumMembership(), () => client.listAlbums()) : null;
   const tags = modules.has('tags') ? await membership('tags', () => client.tagMembership()) : null;
   const changedAssetIds = [...(albums?.changedAssetIds ?? []), ...(tags?.changedAssetIds ?? [])];
   // A new full pass lists every asset anyway; any other pass must add them, or they would be missed.
@@ -380,9 +381,11 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
   if (fatal) throw new SyncRunError(`The run stopped: ${messageOf(fatal)}`, fatal, summary);
   return summary;
 
-  async function membership(kind: MembershipKind, fetch: () => Promise<ImmichMembershipMap>) {
+  async function membership(kind: MembershipKind, fetch: () => Promise<ImmichMembershipMap>, listAlbums?: () => Promise<AlbumListing[]>) {
     const cached = await store.loadMembershipCache(kind);
-    const result = await getAlbumMembership(cached, now(), settings.albumCacheTtlMs ?? DEFAULT_ALBUM_CACHE_TTL_MS, async () => (await fetch()).byAsset);
+    const result = await getAlbumMembership(cached, now(), settings.albumCacheTtlMs ?? DEFAULT_ALBUM_CACHE_TTL_MS, async () => (await fetch()).byAsset, {
+      listAlbums,
+    });
     event(result.refreshed ? `${kind} membership fetched from Immich` : `${kind} membership from the cache (fetched ${result.cache.fetchedAt})`);
     return result;
   }

@@ -305,3 +305,54 @@ describe('runSync on a synthetic library: bounded runs, interruption, resume', (
     expect(changed(inc.results).map((r) => [r.assetId, r.status])).toEqual([[target, 'written']]);
   });
 });
+
+describe('runSync notices album changes before the album cache expires', () => {
+  let sample: SampleLibrary;
+  let s: Setup;
+
+  beforeAll(async () => {
+    const photoDir = tempDir('sync-run-albums-');
+    sample = createSampleLibrary({ photoDir });
+    s = await setup(sample.library, photoDir);
+  });
+  afterAll(async () => {
+    expect(s.sim.violations()).toEqual([]);
+    await s.sim.close();
+  });
+
+  it('an asset added to or removed from an album is written by the next incremental run with a 24 h TTL', async () => {
+    const modules: ModuleName[] = ['albums'];
+    const runSettings = settings(s.photoDir, modules, { albumCacheTtlMs: 24 * 3600 * 1000 });
+    const first = await run(s, runSettings);
+    expect(first.summary.passKind).toBe('full');
+    expect(first.summary.failed).toBe(0);
+    const fetchedAt = (await s.store.loadMembershipCache('albums'))!.fetchedAt;
+
+    const nature = sample.library.albumByName('Nature')!;
+    const picasa = sample.entry('picasa.jpg');
+    expect(nature.assetIds.has(picasa.assetId)).toBe(false);
+    sample.library.addAssetToAlbum(nature.id, picasa.assetId);
+    s.sim.resetRequests();
+    const added = await run(s, runSettings);
+    expect(added.summary.passKind).toBe('incremental');
+    expect(changed(added.results).map((r) => [r.assetId, r.status])).toEqual([[picasa.assetId, 'written']]);
+    expect(JSON.stringify(added.results.find((r) => r.assetId === picasa.assetId)!.changes)).toContain('Nature');
+    expect((await s.store.loadMembershipCache('albums'))!.fetchedAt).not.toBe(fetchedAt);
+
+    sample.library.removeAssetFromAlbum(nature.id, picasa.assetId);
+    const removed = await run(s, runSettings);
+    expect(changed(removed.results).map((r) => [r.assetId, r.status])).toEqual([[picasa.assetId, 'written']]);
+    expect((await s.store.loadMembershipCache('albums'))!.membership[picasa.assetId]).toBeUndefined();
+
+    // The simulator's clock may run a few ms ahead of the run that just started, so one more run lets
+    // the cache settle; after it nothing changed: the cache is kept and the check costs one GET /albums.
+    expect(changed((await run(s, runSettings)).results)).toEqual([]);
+    const cachedAt = (await s.store.loadMembershipCache('albums'))!.fetchedAt;
+    s.sim.resetRequests();
+    const quiet = await run(s, runSettings);
+    expect(changed(quiet.results)).toEqual([]);
+    expect(s.sim.requestCount('GET /albums')).toBe(1);
+    expect(s.sim.requestCount('GET /assets/{id}')).toBe(0);
+    expect((await s.store.loadMembershipCache('albums'))!.fetchedAt).toBe(cachedAt);
+  });
+});

@@ -1,5 +1,7 @@
 import {
+  AlbumListing,
   AlbumMembership,
+  albumsChangedSince,
   clearAlbumCache,
   diffMembership,
   getAlbumMembership,
@@ -64,5 +66,50 @@ describe('album cache', () => {
     expect(diffMembership({ a: ['1', '2'], b: ['1'] }, { a: ['2', '1'], b: ['1', '3'], c: ['1'] })).toEqual(['b', 'c']);
     expect(diffMembership({ a: ['1'] }, {})).toEqual(['a']);
     expect(diffMembership({}, {})).toEqual([]);
+  });
+
+  it('with listAlbums, refreshes within the TTL when an album was updated, appeared, disappeared or changed its asset count', async () => {
+    let calls = 0;
+    let server: AlbumMembership = { a: ['Trip'] };
+    const fetch = async (): Promise<AlbumMembership> => {
+      calls += 1;
+      return { ...server };
+    };
+    let albums: AlbumListing[] = [{ id: 'trip', updatedAt: '2025-12-01T00:00:00.000Z', assetCount: 1 }];
+    const options = { listAlbums: async () => albums.map((x) => ({ ...x })) };
+
+    const first = await getAlbumMembership(null, '2026-01-01T00:00:00Z', 24 * HOUR, fetch, options);
+    expect(first.cache.albums).toEqual({ trip: 1 });
+    const quiet = await getAlbumMembership(first.cache, '2026-01-01T01:00:00Z', 24 * HOUR, fetch, options);
+    expect(quiet.refreshed).toBe(false);
+    expect(calls).toBe(1);
+
+    // An asset added: Immich bumps the album's updatedAt.
+    server = { a: ['Trip'], b: ['Trip'] };
+    albums = [{ id: 'trip', updatedAt: '2026-01-01T02:00:00.000Z', assetCount: 2 }];
+    const added = await getAlbumMembership(quiet.cache, '2026-01-01T03:00:00Z', 24 * HOUR, fetch, options);
+    expect(added).toMatchObject({ refreshed: true, changedAssetIds: ['b'] });
+    expect(added.cache).toEqual({ fetchedAt: '2026-01-01T03:00:00.000Z', membership: { a: ['Trip'], b: ['Trip'] }, albums: { trip: 2 } });
+
+    // An asset removed without an updatedAt bump: the count shows it.
+    server = { b: ['Trip'] };
+    albums = [{ id: 'trip', updatedAt: '2026-01-01T02:00:00.000Z', assetCount: 1 }];
+    const removed = await getAlbumMembership(added.cache, '2026-01-01T04:00:00Z', 24 * HOUR, fetch, options);
+    expect(removed).toMatchObject({ refreshed: true, changedAssetIds: ['a'] });
+    expect(calls).toBe(3);
+
+    const base = { fetchedAt: '2026-01-01T00:00:00.000Z', membership: {}, albums: { x: 1 } };
+    const listed = (id: string, updatedAt = '2025-01-01T00:00:00.000Z', assetCount = 1): AlbumListing => ({ id, updatedAt, assetCount });
+    expect(albumsChangedSince(base, [listed('x')])).toBe(false);
+    expect(albumsChangedSince(base, [listed('x', '2026-01-01T00:00:00.000Z')])).toBe(false);
+    expect(albumsChangedSince(base, [listed('x', '2026-01-01T00:00:00.001Z')])).toBe(true);
+    expect(albumsChangedSince(base, [listed('x'), listed('y')])).toBe(true);
+    expect(albumsChangedSince(base, [])).toBe(true);
+    expect(albumsChangedSince(base, [listed('y')])).toBe(true);
+    expect(albumsChangedSince(base, [listed('x', undefined, 2)])).toBe(true);
+    // A cache written before album counts were recorded is refreshed once.
+    expect(albumsChangedSince({ fetchedAt: base.fetchedAt, membership: {} }, [listed('x')])).toBe(true);
+    expect(parseAlbumCache(JSON.parse(JSON.stringify(base)))).toEqual(base);
+    expect(parseAlbumCache({ ...base, albums: { x: 'one' } })).toEqual({ fetchedAt: base.fetchedAt, membership: {} });
   });
 });
