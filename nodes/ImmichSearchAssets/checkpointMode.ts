@@ -9,7 +9,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { NodeOperationError } from 'n8n-workflow';
 import type { ImmichClient } from '../../lib/immich/client';
 import type { ImmichAssetSummary } from '../../lib/immich/types';
-import { getAlbumMembership, DEFAULT_ALBUM_CACHE_TTL_MS } from '../../lib/sync/albumCache';
+import { clearAlbumCache, getAlbumMembership, DEFAULT_ALBUM_CACHE_TTL_MS } from '../../lib/sync/albumCache';
 import {
   addChangedAssets,
   clearCheckpoint,
@@ -84,7 +84,7 @@ export const checkpointModeProperties: INodeProperties[] = [
     typeOptions: { minValue: 0 },
     default: 24, // DEFAULT_ALBUM_CACHE_TTL_MS in hours (the n8n lint wants a literal here)
     description:
-      'Immich does not mark an asset as changed when it joins or leaves an album, so album membership is fetched again when this cache expires and the assets whose albums changed are synced. 0 = on every new pass.',
+      'Immich does not mark an asset as changed when it joins or leaves an album, so album membership is fetched again when this cache expires, or earlier when an album changed, and the assets whose albums changed are synced. 0 = on every new pass.',
     displayOptions: showInSyncBatch,
   },
   {
@@ -128,7 +128,7 @@ export function readSyncBatchSettings(context: Pick<IExecuteFunctions, 'getNodeP
 }
 
 /** The Immich calls a sync batch needs (ImmichClient has them); narrowed so the planner is testable against any client. */
-export type SyncBatchClient = Pick<ImmichClient, 'searchAssets' | 'listPeople' | 'albumMembership'>;
+export type SyncBatchClient = Pick<ImmichClient, 'searchAssets' | 'listPeople' | 'albumMembership' | 'listAlbums'>;
 
 export interface PlannedBatch {
   /** The items to emit: summaries for listed assets, `{ id }` for retries and pending ids (Get Asset Details fetches them). */
@@ -149,7 +149,8 @@ export async function planSyncBatch(
   now: Date,
 ): Promise<{ items: PlannedBatch['items']; state: ReturnType<typeof loadSyncState>; summary: string }> {
   let checkpoint = settings.resetCheckpoint ? clearCheckpoint() : stored.checkpoint;
-  let albumCache = settings.clearAlbumCache ? null : stored.albumCache;
+  // Clearing keeps the old membership as the diff's baseline, so album changes made before are still found.
+  let albumCache = settings.clearAlbumCache ? clearAlbumCache(stored.albumCache) : stored.albumCache;
 
   const plan = planRun(checkpoint, { now, mode: 'incremental', fullReconcileEveryDays: settings.fullReconcileEveryDays });
   checkpoint = plan.checkpoint;
@@ -157,7 +158,10 @@ export async function planSyncBatch(
   if (!plan.resumed) {
     // Album membership is refreshed at the start of every pass once its TTL passed; on an incremental
     // pass the assets whose albums changed are added, as Immich's updatedAt does not show them.
-    const albums = await getAlbumMembership(albumCache, now, settings.albumCacheTtlMs, async () => (await client.albumMembership()).byAsset);
+    // GET /albums on each new pass refreshes the cache early when an album changed within the TTL.
+    const albums = await getAlbumMembership(albumCache, now, settings.albumCacheTtlMs, async () => (await client.albumMembership()).byAsset, {
+      listAlbums: () => client.listAlbums(),
+    });
     albumCache = albums.cache;
     if (plan.discoverChangesSince) {
       const since = plan.discoverChangesSince;

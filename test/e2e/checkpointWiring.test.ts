@@ -122,3 +122,45 @@ test('Reset Checkpoint starts a new full pass', async () => {
   const again = await wf.search({ maxAssetsPerRun: 3, resetCheckpoint: true });
   expect(again).toEqual([0, 1, 2].map(syntheticAssetId));
 });
+
+const DAY_MS = 24 * 3600_000;
+
+test('an album gaining or losing an asset is picked up by the next incremental run, well within the album cache TTL', async () => {
+  const wf = workflow();
+  const run = { maxAssetsPerRun: 5000, albumCacheTtlMs: DAY_MS };
+  wf.record(unchanged(await wf.search(run)));
+  const albumsFetchedAt = wf.state().albumCache!.fetchedAt;
+
+  const album = synthetic.library.albumByName('Album 2')!;
+  const asset = syntheticAssetId(15); // 15 mod 10 = 5: in no album of the synthetic library
+  synthetic.library.addAssetToAlbum(album.id, asset);
+  const afterAdd = await wf.search(run);
+  expect(afterAdd).toContain(asset);
+  expect(wf.state().albumCache!.fetchedAt).not.toBe(albumsFetchedAt);
+  expect(wf.state().albumCache!.membership[asset]).toEqual(['Album 2']);
+  wf.record(unchanged(afterAdd));
+
+  synthetic.library.removeAssetFromAlbum(album.id, asset);
+  const afterRemove = await wf.search(run);
+  expect(afterRemove).toContain(asset);
+  expect(wf.state().albumCache!.membership[asset]).toBeUndefined();
+  wf.record(unchanged(afterRemove));
+});
+
+test('Clear Album Cache keeps the old membership as the baseline, so an album change made before is still found', async () => {
+  const wf = workflow();
+  const run = { maxAssetsPerRun: 5000, albumCacheTtlMs: DAY_MS };
+  wf.record(unchanged(await wf.search(run)));
+
+  const album = synthetic.library.albumByName('Album 3')!;
+  const asset = syntheticAssetId(26); // 26 mod 10 = 6: in no album
+  synthetic.library.addAssetToAlbum(album.id, asset);
+  try {
+    const ids = await wf.search({ ...run, clearAlbumCache: true });
+    expect(ids).toContain(asset);
+    expect(wf.state().albumCache!.membership[asset]).toEqual(['Album 3']);
+    wf.record(unchanged(ids));
+  } finally {
+    synthetic.library.removeAssetFromAlbum(album.id, asset);
+  }
+});
