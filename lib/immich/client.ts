@@ -173,8 +173,9 @@ export class ImmichClient {
    * paged search per album (ceil(assetCount / 1000) requests each, at least 1). The cost grows with
    * the number of albums, not with the number of assets.
    */
-  async albumMembership(): Promise<ImmichMembershipMap> {
-    const albums = await this.listAlbums();
+  async albumMembership(listed?: Array<{ id: string; albumName: string; assetCount: number }>): Promise<ImmichMembershipMap> {
+    // A caller that just listed the albums (the sync's album change check) passes them to save a request.
+    const albums = listed ?? (await this.listAlbums());
     const byAsset: Record<string, string[]> = {};
     for (const album of albums) {
       if (album.assetCount === 0) continue;

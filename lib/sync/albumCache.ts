@@ -26,12 +26,12 @@ export interface AlbumListing {
   assetCount: number;
 }
 
-export interface AlbumMembershipOptions {
+export interface AlbumMembershipOptions<A extends AlbumListing = AlbumListing> {
   /**
    * Lists the albums (one request) so that a cache still within its TTL is refreshed at once when an
    * album changed since it was fetched; without it only the TTL decides.
    */
-  listAlbums?: () => Promise<AlbumListing[]>;
+  listAlbums?: () => Promise<A[]>;
 }
 
 export const DEFAULT_ALBUM_CACHE_TTL_MS = 24 * 3600 * 1000;
@@ -56,12 +56,13 @@ export function isAlbumCacheFresh(cache: AlbumCache | null | undefined, now: Dat
  * since it was fetched), otherwise fetches it, and reports which assets' albums changed since the
  * previous fetch.
  */
-export async function getAlbumMembership(
+export async function getAlbumMembership<A extends AlbumListing = AlbumListing>(
   cache: AlbumCache | null | undefined,
   now: Date | string,
   ttlMs: number,
-  fetch: () => Promise<AlbumMembership>,
-  options: AlbumMembershipOptions = {},
+  /** Gets the albums already listed (null without listAlbums), so the fetch need not list them again. */
+  fetch: (albums: A[] | null) => Promise<AlbumMembership>,
+  options: AlbumMembershipOptions<A> = {},
 ): Promise<AlbumMembershipResult> {
   const valid = parseAlbumCache(cache);
   // Listed before the fetch, so a change made while fetching shows as newer than fetchedAt next time.
@@ -69,7 +70,7 @@ export async function getAlbumMembership(
   if (valid && isAlbumCacheFresh(valid, now, ttlMs) && !(albums && albumsChangedSince(valid, albums))) {
     return { cache: valid, membership: valid.membership, refreshed: false, changedAssetIds: [] };
   }
-  const membership = normalizeMembership(await fetch());
+  const membership = normalizeMembership(await fetch(albums));
   const fresh: AlbumCache = { fetchedAt: new Date(toMillis(now)).toISOString(), membership };
   if (albums) fresh.albums = albumCounts(albums);
   return { cache: fresh, membership, refreshed: true, changedAssetIds: valid ? diffMembership(valid.membership, membership) : [] };

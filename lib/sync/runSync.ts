@@ -14,7 +14,7 @@ import type { ImmichClient } from '../immich/client';
 import { ImmichApiError } from '../immich/errors';
 import type { ImmichAssetDetails, ImmichAssetSummary, ImmichMembershipMap } from '../immich/types';
 import type { ModuleName } from '../metadata/types';
-import { AlbumCache, AlbumListing, AlbumMembership, DEFAULT_ALBUM_CACHE_TTL_MS, getAlbumMembership } from './albumCache';
+import { AlbumCache, AlbumMembership, DEFAULT_ALBUM_CACHE_TTL_MS, getAlbumMembership } from './albumCache';
 import {
   addChangedAssets,
   compareInstants,
@@ -140,7 +140,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
 
   const serverMajor = (await client.serverVersion()).major;
   // One GET /albums per run: an album changed within the cache TTL refreshes the album cache at once.
-  const albums = modules.has('albums') ? await membership('albums', () => client.albumMembership(), () => client.listAlbums()) : null;
+  const albums = modules.has('albums') ? await membership('albums', (listed) => client.albumMembership(listed ?? undefined), () => client.listAlbums()) : null;
   const tags = modules.has('tags') ? await membership('tags', () => client.tagMembership()) : null;
   const changedAssetIds = [...(albums?.changedAssetIds ?? []), ...(tags?.changedAssetIds ?? [])];
   // A new full pass lists every asset anyway; any other pass must add them, or they would be missed.
@@ -381,9 +381,9 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
   if (fatal) throw new SyncRunError(`The run stopped: ${messageOf(fatal)}`, fatal, summary);
   return summary;
 
-  async function membership(kind: MembershipKind, fetch: () => Promise<ImmichMembershipMap>, listAlbums?: () => Promise<AlbumListing[]>) {
+  async function membership(kind: MembershipKind, fetch: (listed: ListedAlbum[] | null) => Promise<ImmichMembershipMap>, listAlbums?: () => Promise<ListedAlbum[]>) {
     const cached = await store.loadMembershipCache(kind);
-    const result = await getAlbumMembership(cached, now(), settings.albumCacheTtlMs ?? DEFAULT_ALBUM_CACHE_TTL_MS, async () => (await fetch()).byAsset, {
+    const result = await getAlbumMembership(cached, now(), settings.albumCacheTtlMs ?? DEFAULT_ALBUM_CACHE_TTL_MS, async (listed) => (await fetch(listed)).byAsset, {
       listAlbums,
     });
     event(result.refreshed ? `${kind} membership fetched from Immich` : `${kind} membership from the cache (fetched ${result.cache.fetchedAt})`);
@@ -415,6 +415,8 @@ function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
   }
   return out;
 }
+
+type ListedAlbum = Awaited<ReturnType<ImmichClient['listAlbums']>>[number];
 
 function toMembershipMap(kind: 'albums' | 'tags', cache: AlbumCache | null): ImmichMembershipMap {
   const byAsset: AlbumMembership = cache?.membership ?? {};

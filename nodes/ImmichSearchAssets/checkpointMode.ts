@@ -159,7 +159,7 @@ export async function planSyncBatch(
     // Album membership is refreshed at the start of every pass once its TTL passed; on an incremental
     // pass the assets whose albums changed are added, as Immich's updatedAt does not show them.
     // GET /albums on each new pass refreshes the cache early when an album changed within the TTL.
-    const albums = await getAlbumMembership(albumCache, now, settings.albumCacheTtlMs, async () => (await client.albumMembership()).byAsset, {
+    const albums = await getAlbumMembership(albumCache, now, settings.albumCacheTtlMs, async (listed) => (await client.albumMembership(listed ?? undefined)).byAsset, {
       listAlbums: () => client.listAlbums(),
     });
     albumCache = albums.cache;

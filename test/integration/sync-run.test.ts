@@ -338,6 +338,8 @@ describe('runSync notices album changes before the album cache expires', () => {
     expect(changed(added.results).map((r) => [r.assetId, r.status])).toEqual([[picasa.assetId, 'written']]);
     expect(JSON.stringify(added.results.find((r) => r.assetId === picasa.assetId)!.changes)).toContain('Nature');
     expect((await s.store.loadMembershipCache('albums'))!.fetchedAt).not.toBe(fetchedAt);
+    // The change check's album listing also serves the refresh: one GET /albums in the run.
+    expect(s.sim.requestCount('GET /albums')).toBe(1);
 
     sample.library.removeAssetFromAlbum(nature.id, picasa.assetId);
     const removed = await run(s, runSettings);
