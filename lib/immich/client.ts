@@ -21,6 +21,7 @@ import type { ImmichTransport } from './transport';
 import type {
   ImmichAssetDetails,
   ImmichAssetSummary,
+  ImmichFace,
   ImmichMembershipMap,
   ImmichPerson,
   ImmichSearchFilters,
@@ -133,6 +134,22 @@ export class ImmichClient {
       albums: albums.byAsset[id] ?? [],
       serverMajor: version.major,
     };
+  }
+
+  /**
+   * Only the face regions of one asset, for callers that already hold its search item (exif, people,
+   * isEdited…) and would otherwise pay a GET /assets/{id} just to reach the faces.
+   * Cost: v3 → 1 request (GET /faces); v1/v2 have no /faces endpoint, so 1 request (GET /assets/{id})
+   * and the nested faces; plus the version once per client.
+   */
+  async getAssetFaces(asset: string | Pick<ImmichAssetSummary, 'id'>): Promise<ImmichFace[]> {
+    const id = String((typeof asset === 'string' ? asset : asset?.id) ?? '').trim();
+    if (!UUID.test(id)) throw new Error(`"${id}" is not an Immich asset id (a UUID such as 8d2c5f0e-…): check the asset id parameter.`);
+    const version = await this.serverVersion();
+    if (version.major >= 3) return facesFromV3(await this.transport.request<FaceDto[]>('GET', '/faces', { query: { id } }));
+    const dto = await this.transport.request<AssetDto>('GET', `/assets/${id}`);
+    if (!dto || typeof dto !== 'object' || dto.id !== id) throw malformed('GET', `/assets/${id}`, 'the answer is not the requested asset');
+    return facesFromV2(dto);
   }
 
   /**

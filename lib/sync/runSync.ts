@@ -283,7 +283,9 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
 
     let details: ImmichAssetDetails;
     try {
-      details = needsDetails(summary) ? await client.getAssetDetails(item.id, { albums: albumMap }) : fromSummary(summary!);
+      details = needsDetails(summary)
+        ? await client.getAssetDetails(item.id, { albums: albumMap })
+        : fromSummary(summary!, modules.has('faces') ? await client.getAssetFaces(summary!) : []);
     } catch (error) {
       if (isRunStoppingError(error)) throw error;
       if (error instanceof ImmichApiError && error.kind === 'not-found') {
@@ -309,14 +311,16 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     };
   };
 
+  // The search item already carries exif, people and isEdited; on v3 only the face regions need their
+  // own GET /faces. v1/v2 have no /faces endpoint, so their faces come with the full GET /assets/{id}.
   const needsDetails = (summary: ImmichAssetSummary | null): boolean =>
-    !summary || summary.exif === null || summary.people === null || modules.has('faces');
+    !summary || summary.exif === null || summary.people === null || (modules.has('faces') && serverMajor < 3);
 
-  const fromSummary = (summary: ImmichAssetSummary): ImmichAssetDetails => ({
+  const fromSummary = (summary: ImmichAssetSummary, faces: ImmichAssetDetails['faces']): ImmichAssetDetails => ({
     ...summary,
     exif: summary.exif!,
     people: summary.people!,
-    faces: [],
+    faces,
     tags: tagMap?.[summary.id] ?? [],
     albums: albumMap.byAsset[summary.id] ?? [],
     serverMajor,

@@ -198,11 +198,11 @@ describe('runSync on the sample library', () => {
     chmodSync(denali.localPath, 0o644);
   });
 
-  it('face regions need per-asset details; other modules do not', async () => {
+  it('face regions need one GET /faces per asset on v3 (the listing carries the rest); other modules need none', async () => {
     s.sim.resetRequests();
     const full = await run(s, settings(s.photoDir, ['faces'], { mode: 'full' }));
     expect(full.summary.failed).toBe(0);
-    expect(s.sim.requestCount('GET /assets/{id}')).toBe(full.results.length);
+    expect(s.sim.requestCount('GET /assets/{id}')).toBe(0);
     expect(s.sim.requestCount('GET /faces')).toBe(full.results.length);
     const solvay = full.results.find((r) => r.assetId === sample.entry('solvay.jpg').assetId)!;
     expect(solvay.status).toBe('written');
@@ -210,7 +210,7 @@ describe('runSync on the sample library', () => {
 
   it('stops the run when Immich rejects the key, keeping what was done', async () => {
     sample.library.setRating(sample.entry('picasa.jpg').assetId, 2);
-    s.sim.inject({ route: 'GET /assets/{id}', kind: 'status', status: 401, times: 5 });
+    s.sim.inject({ route: 'GET /faces', kind: 'status', status: 401, times: 5 });
     const attempt = runSync({ client: s.client, exiftool, store: s.store, settings: settings(s.photoDir, ['faces', 'rating']) });
     await expect(attempt).rejects.toBeInstanceOf(SyncRunError);
     await expect(attempt).rejects.toThrow(/API key/);
@@ -356,5 +356,62 @@ describe('runSync notices album changes before the album cache expires', () => {
     expect(s.sim.requestCount('GET /albums')).toBe(1);
     expect(s.sim.requestCount('GET /assets/{id}')).toBe(0);
     expect((await s.store.loadMembershipCache('albums'))!.fetchedAt).toBe(cachedAt);
+  });
+});
+
+describe('runSync face regions: one request per asset on v3, the same regions as full details', () => {
+  const regionTags = (tags: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(tags).filter(([key]) => /^(Region|PersonInImage)/.test(key)));
+
+  async function facesRun(mode: 'v2' | 'v3', library: SampleLibrary['library'] | SyntheticLibrary['library'], photoDir: string) {
+    makeWritable(photoDir);
+    const sim = await startSimulator({ library, mode });
+    try {
+      const client = new ImmichClient(new AxiosTransport({ url: sim.url, apiKey: sim.apiKey, retry: { maxRetries: 1, baseDelayMs: 10 } }));
+      const s: Setup = { sim, client, store: new FileStateStore(tempDir('sync-faces-state-')), photoDir };
+      const outcome = await run(s, settings(photoDir, ['faces'], { mode: 'full' }));
+      expect(sim.violations()).toEqual([]);
+      return { ...outcome, requests: sim.requestCounts(), total: sim.requestCount() };
+    } finally {
+      await sim.close();
+    }
+  }
+
+  it('a v3 run with face regions costs at most 1.05 requests per asset (GET /faces only, no GET /assets/{id})', async () => {
+    const N = 120;
+    const syn = createSyntheticLibrary(N, { photoDir: tempDir('sync-faces-syn-'), copyFiles: true });
+    const v3 = await facesRun('v3', syn.library, syn.photoDir);
+    expect(v3.summary.failed).toBe(0);
+    expect(v3.results.length).toBe(N);
+    expect(v3.summary.written).toBeGreaterThan(0);
+    expect(v3.requests['GET /assets/{id}'] ?? 0).toBe(0);
+    expect(v3.requests['GET /faces']).toBe(N);
+    const perAsset = v3.total / N;
+    if (process.env.SYNC_DEBUG) console.log(`faces on v3: ${v3.total} requests for ${N} assets = ${perAsset.toFixed(3)}/asset`, v3.requests);
+    expect(perAsset).toBeLessThanOrEqual(1.05);
+  });
+
+  it('the regions written from the search item + GET /faces (v3) equal those from full details (v2)', async () => {
+    const viaFaces = createSampleLibrary({ photoDir: tempDir('sync-faces-v3-') });
+    const viaDetails = createSampleLibrary({ photoDir: tempDir('sync-faces-v2-') });
+    const v3 = await facesRun('v3', viaFaces.library, viaFaces.photoDir);
+    const v2 = await facesRun('v2', viaDetails.library, viaDetails.photoDir);
+    expect(v3.summary.failed).toBe(0);
+    expect(v2.summary.failed).toBe(0);
+    expect(v2.requests['GET /assets/{id}']).toBe(v2.results.length);
+    expect(v3.requests['GET /assets/{id}'] ?? 0).toBe(0);
+    const statuses = (r: typeof v3) => Object.fromEntries(r.results.map((x) => [x.assetId, x.status]));
+    expect(statuses(v3)).toEqual(statuses(v2));
+    let withRegions = 0;
+    for (const entry of viaFaces.entries) {
+      const other = viaDetails.entry(entry.sample);
+      if (!/\.(jpe?g)$/i.test(entry.localPath)) continue;
+      const a = regionTags((await exiftool.read(entry.localPath)) as unknown as Record<string, unknown>);
+      const b = regionTags((await exiftool.read(other.localPath)) as unknown as Record<string, unknown>);
+      expect({ file: entry.sample, regions: a }).toEqual({ file: entry.sample, regions: b });
+      if (a.RegionInfo) withRegions++;
+    }
+    // Faces were really written, so the comparison compared something.
+    expect(withRegions).toBeGreaterThan(0);
   });
 });
