@@ -20,6 +20,7 @@ export interface BenchResults {
   machine: { cpus: number; loadAverageAtStart: number[]; node: string };
   scale: string;
   seconds: number;
+  sectionSeconds?: Record<string, number>; // elapsed wall time per section, to see where a slow run went
   figures: Figure[];
   notDone: string[];
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every figure measured beside its baseline in the same run, as medians of rounds,
  * printed as a table and written to bench/results.json. `--quick` runs tiny sizes (smoke test);
- * `--only=write,api,…` runs some sections; `--out=<file>` writes the JSON elsewhere; `--update-readme` also
+ * `--only=write,api,…` runs some sections; `--rounds=<1-3>` overrides the number of rounds (same sizes);
+ * `--out=<file>` writes the JSON elsewhere; `--update-readme` also
  * rewrites the "Latest figures" block of bench/README.md, and `--readme-from=<results.json>` only does that.
  */
 import * as fs from 'fs';
@@ -26,8 +27,13 @@ export function parseArgs(argv: string[]): BenchOptions {
   let only: SectionName[] | null = null;
   let out = path.join(repoRoot(), 'bench', 'results.json');
   let updateReadme = false;
+  let rounds: number | null = null;
   for (const arg of argv) {
     if (arg === '--quick') scale = QUICK;
+    else if (arg.startsWith('--rounds=')) {
+      rounds = Number(arg.slice('--rounds='.length));
+      if (!Number.isInteger(rounds) || rounds < 1 || rounds > 3) throw new Error(`bench: --rounds must be 1, 2 or 3 (got ${arg})`);
+    }
     else if (arg === '--update-readme') updateReadme = true;
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',').filter(Boolean);
@@ -35,8 +41,10 @@ export function parseArgs(argv: string[]): BenchOptions {
       if (unknown.length) throw new Error(`bench: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
       only = names as SectionName[];
     } else if (arg.startsWith('--out=')) out = path.resolve(arg.slice('--out='.length));
-    else throw new Error(`bench: unknown argument ${arg} (use --quick, --only=<sections>, --out=<file>, --update-readme)`);
+    else throw new Error(`bench: unknown argument ${arg} (use --quick, --rounds=<1-3>, --only=<sections>, --out=<file>, --update-readme)`);
   }
+  // a loaded machine may need fewer rounds to stay within the time budget; sizes stay as prescribed
+  if (rounds !== null) scale = { ...scale, rounds };
   return { scale, only, out, updateReadme, log: (line) => console.log(line) };
 }
 
@@ -47,6 +55,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     machine: { cpus: os.cpus().length, loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version },
     scale: options.scale.name,
     seconds: 0,
+    sectionSeconds: {},
     figures: [],
     notDone: [],
   };
@@ -63,7 +72,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       results.notDone.push(`${name}: failed: ${message.split('\n').slice(0, 4).join(' | ')}`);
     }
-    options.log(`bench: ${name} took ${Math.round((Date.now() - sectionStart) / 1000)} s`);
+    const sectionSeconds = Math.round((Date.now() - sectionStart) / 100) / 10;
+    results.sectionSeconds![name] = sectionSeconds;
+    options.log(`bench: ${name} took ${sectionSeconds} s (${(sectionSeconds / 60).toFixed(1)} min)`);
     // written after every section, so an interrupted run still leaves what it measured
     results.seconds = Math.round((Date.now() - started) / 100) / 10;
     writeResults(options.out, results);
@@ -74,6 +85,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 function writeResults(file: string, results: BenchResults): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+}
+
+function sectionTimes(seconds: Record<string, number>): string {
+  return Object.entries(seconds)
+    .map(([name, s]) => `${name} ${s} s`)
+    .join(', ');
 }
 
 /** Replaces the block between the figures markers of bench/README.md with this run's table. */
@@ -87,6 +104,7 @@ export function updateReadme(file: string, results: BenchResults): void {
   const block = [
     `Measured ${results.measuredAt} (${results.scale} sizes, ${results.seconds} s, ${results.machine.cpus} cores, ` +
       `load average at start ${results.machine.loadAverageAtStart.join(' / ')}, Node ${results.machine.node}).`,
+    ...(results.sectionSeconds ? ['', `Elapsed per section: ${sectionTimes(results.sectionSeconds)}.`] : []),
     '',
     renderTable(results.figures),
     '',
@@ -111,7 +129,8 @@ if (require.main === module && process.argv[2]?.startsWith('--readme-from=')) {
         console.log('\nNot measured in this run:');
         for (const line of results.notDone) console.log(`  - ${line}`);
       }
-      console.log(`\n${results.figures.length} figures in ${results.seconds} s → ${path.relative(process.cwd(), options.out)}`);
+      console.log(`\nelapsed per section: ${sectionTimes(results.sectionSeconds ?? {})}`);
+      console.log(`${results.figures.length} figures in ${results.seconds} s → ${path.relative(process.cwd(), options.out)}`);
       if (options.updateReadme) {
         updateReadme(path.join(repoRoot(), 'bench', 'README.md'), results);
         console.log('bench/README.md: "Latest figures" updated');

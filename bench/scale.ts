@@ -3,7 +3,7 @@ export interface BenchScale {
   name: 'full' | 'quick';
   rounds: number; // side-by-side rounds; figures are medians over these
   writeFiles: number; // copies our pipeline writes (and then passes over again unchanged)
-  baselineFiles: number; // copies for the floor and write-step rates (files/s: a smaller set keeps the run short)
+  baselineFiles: number; // copies for the floor and write-step rates (files/s: 100–150 files give a steady rate and keep the run short)
   seedFiles: number; // the seed's one-process-per-file loop is slow: a subset, reported as files/s
   apiSizes: [number, number]; // library sizes for request counting (small, large)
   scalingSizes: number[];
@@ -16,13 +16,13 @@ export const FULL: BenchScale = {
   name: 'full',
   rounds: 3,
   writeFiles: 500,
-  baselineFiles: 250,
-  seedFiles: 30,
+  baselineFiles: 120,
+  seedFiles: 20,
   apiSizes: [1000, 10000],
   scalingSizes: [1000, 10000, 100000],
   e2eAssets: 2000,
   e2eMaxPerRun: 500,
-  e2eBaselineAssets: 250,
+  e2eBaselineAssets: 120,
 };
 
 export const QUICK: BenchScale = {
