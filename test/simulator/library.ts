@@ -244,20 +244,21 @@ export class SimLibrary {
     return this.changeAlbum(albumId, (album) => album.assetIds.add(assetId), assetId);
   }
 
+  /** Like Immich v3's album service: removing assets leaves the album's updatedAt as it was (only adding bumps it). */
   removeAssetFromAlbum(albumId: string, assetId: string): SimAlbum {
-    return this.changeAlbum(albumId, (album) => album.assetIds.delete(assetId), assetId);
+    return this.changeAlbum(albumId, (album) => album.assetIds.delete(assetId), assetId, { touch: false });
   }
 
   renameAlbum(albumId: string, albumName: string): SimAlbum {
     return this.changeAlbum(albumId, (album) => (album.albumName = albumName));
   }
 
-  private changeAlbum(albumId: string, change: (album: SimAlbum) => void, assetId?: string): SimAlbum {
+  private changeAlbum(albumId: string, change: (album: SimAlbum) => void, assetId?: string, { touch = true } = {}): SimAlbum {
     const album = this.albums.get(albumId);
     if (!album) throw new Error(`simulator: no album ${albumId}`);
     if (assetId !== undefined && this.assets.indexOf(assetId) < 0) throw new Error(`simulator: no asset ${assetId}`);
     change(album);
-    album.updatedAt = this.now();
+    if (touch) album.updatedAt = this.now();
     this.version++;
     return album;
   }
