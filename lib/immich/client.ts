@@ -146,7 +146,7 @@ export class ImmichClient {
     const id = String((typeof asset === 'string' ? asset : asset?.id) ?? '').trim();
     if (!UUID.test(id)) throw new Error(`"${id}" is not an Immich asset id (a UUID such as 8d2c5f0e-…): check the asset id parameter.`);
     const version = await this.serverVersion();
-    if (version.major >= 3) return facesFromV3(await this.transport.request<FaceDto[]>('GET', '/faces', { query: { id } }));
+    if (version.major >= 3) return facesFromV3(checkedFaces(await this.transport.request<FaceDto[]>('GET', '/faces', { query: { id } })));
     const dto = await this.transport.request<AssetDto>('GET', `/assets/${id}`);
     if (!dto || typeof dto !== 'object' || dto.id !== id) throw malformed('GET', `/assets/${id}`, 'the answer is not the requested asset');
     return facesFromV2(dto);
@@ -281,6 +281,18 @@ function addMember(map: Record<string, string[]>, assetId: string, value: string
 function sortMembers(map: Record<string, string[]>): Record<string, string[]> {
   for (const list of Object.values(map)) list.sort((a, b) => a.localeCompare(b));
   return map;
+}
+
+/** A broken faces answer would become regions without coordinates: refuse it, so that asset fails instead. */
+function checkedFaces(answer: unknown): FaceDto[] {
+  const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const valid = (f: unknown): boolean => {
+    const face = f as Record<string, unknown> | null;
+    return !!face && typeof face.id === 'string' &&
+      ['boundingBoxX1', 'boundingBoxY1', 'boundingBoxX2', 'boundingBoxY2', 'imageWidth', 'imageHeight'].every((key) => isNumber(face[key]));
+  };
+  if (!Array.isArray(answer) || !answer.every(valid)) throw malformed('GET', '/faces', 'a list of faces with an id and numeric box and image size was expected');
+  return answer as FaceDto[];
 }
 
 function malformed(method: string, path: string, what: string): ImmichApiError {

@@ -17,6 +17,8 @@ jest.setTimeout(300_000);
 const N = 6;
 const SEARCH = 'POST /search/metadata';
 const ASSET = 'GET /assets/{id}';
+// With face regions on v3 the run loop's one per-asset request (the rest comes with the search page).
+const FACES = 'GET /faces';
 
 beforeAll(() => ensureCliBuilt());
 afterAll(() => removeTempDirs());
@@ -104,7 +106,7 @@ describe('authentication and permissions', () => {
 
 describe('per-asset answers', () => {
   test('404 for one asset: that asset is skipped as gone, every other asset is written', async () => {
-    const s = await scenario([{ route: ASSET, kind: 'status', status: 404, times: 1 }], { args: ['--face-coordinates'] });
+    const s = await scenario([{ route: FACES, kind: 'status', status: 404, times: 1 }], { args: ['--face-coordinates'] });
     expect(s.run.timedOut).toBe(false);
     const counts = summaryOf(s.run)!;
     expect(counts.written).toBe(N - 1);
@@ -112,8 +114,8 @@ describe('per-asset answers', () => {
     expect(changedFiles(s)).toHaveLength(N - 1);
   });
 
-  test('an asset answer that breaks the schema: that asset fails and its file is not written, the others are', async () => {
-    const s = await scenario([{ route: ASSET, kind: 'schema-break', times: 1 }], { args: ['--face-coordinates'] });
+  test('one asset\'s faces answer breaks the schema: that asset fails and its file is not written, the others are', async () => {
+    const s = await scenario([{ route: FACES, kind: 'schema-break', times: 1 }], { args: ['--face-coordinates'] });
     expect(s.run.timedOut).toBe(false);
     const counts = summaryOf(s.run)!;
     expect({ written: counts.written, failed: counts.failed }).toEqual({ written: N - 1, failed: 1 });
@@ -165,10 +167,10 @@ describe('transient failures are retried within bounds', () => {
   test.each([
     ['429 with Retry-After: 1', { route: SEARCH, kind: 'status' as const, status: 429, retryAfter: 1, times: 2 }],
     ['500', { route: SEARCH, kind: 'status' as const, status: 500, times: 2 }],
-    ['503', { route: ASSET, kind: 'status' as const, status: 503, times: 2 }],
+    ['503', { route: FACES, kind: 'status' as const, status: 503, times: 2 }],
     ['a connection reset', { route: SEARCH, kind: 'reset' as const, times: 2 }],
   ])('%s twice: retried, then the run completes', async (_label, fault) => {
-    const s = await scenario([fault], fault.route === ASSET ? { args: ['--face-coordinates'] } : {});
+    const s = await scenario([fault], fault.route === FACES ? { args: ['--face-coordinates'] } : {});
     expectAllWritten(s);
     expect(s.log).toMatch(/retrying/);
     expect(s.sim.injected()).toHaveLength(2);
