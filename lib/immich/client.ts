@@ -291,7 +291,7 @@ function checkedFaces(answer: unknown): FaceDto[] {
     return !!face && typeof face.id === 'string' &&
       ['boundingBoxX1', 'boundingBoxY1', 'boundingBoxX2', 'boundingBoxY2', 'imageWidth', 'imageHeight'].every((key) => isNumber(face[key]));
   };
-  if (!Array.isArray(answer) || !answer.every(valid)) throw malformed('GET', '/faces', 'a list of faces with an id and numeric box and image size was expected');
+  if (!Array.isArray(answer) || !answer.every(valid)) throw malformed('GET', '/faces', 'a malformed list of faces: each needs an id, a numeric box and the image size');
   return answer as FaceDto[];
 }
 
