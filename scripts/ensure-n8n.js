@@ -72,6 +72,8 @@ function sleep(ms) {
 function withInstallLock(settings, work) {
   const lockDir = `${settings.cacheDir}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
+  // On a fresh clone .cache/ does not exist yet.
+  fs.mkdirSync(path.dirname(lockDir), { recursive: true });
   for (;;) {
     try {
       fs.mkdirSync(lockDir);
