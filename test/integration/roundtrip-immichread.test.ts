@@ -2,14 +2,12 @@
  * The Immich reader emulation (test/helpers/immichRead.ts) must agree with what Immich reads from the untouched
  * samples (expected-immich-emulated.json) before any round-trip test may rely on it.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExifTool } from 'exiftool-vendored';
 import { createImmichExifTool, immichRead } from '../helpers/immichRead';
-import { samplesDir } from '../simulator/paths';
+import { loadExpectedImmichReads, samplesDir } from '../simulator/paths';
 
-type Expected = Record<string, Record<string, unknown>>;
-const expected: Expected = JSON.parse(fs.readFileSync(path.join(samplesDir(), 'expected-immich-emulated.json'), 'utf8'));
+const expected = loadExpectedImmichReads();
 // The MP4's QuickTime date is year 42603, which exiftool-vendored's date type cannot hold: not an image anyway.
 const files = Object.keys(expected).filter((f) => !f.endsWith('.mp4'));
 

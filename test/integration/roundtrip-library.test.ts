@@ -3,37 +3,21 @@
  * written into a copy: Immich must read the same values back, and a second pass must find nothing to write
  * (smart skip: a second run over an unchanged library writes 0 files).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExifTool } from 'exiftool-vendored';
 import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { ALL_MODULES } from '../../lib/metadata/types';
 import { createImmichExifTool, immichRead } from '../helpers/immichRead';
-import { samplesDir } from '../simulator/paths';
+import { loadExpectedImmichReads, type ExpectedImmichRead } from '../simulator/paths';
 import { applyPlan, copySample, createPlainWriter, face, makeAsset, makeTempDir, person, rediff } from './roundtrip-support';
 
-interface ExpectedFace { name: string; imageWidth: number; imageHeight: number; boundingBoxX1: number; boundingBoxY1: number; boundingBoxX2: number; boundingBoxY2: number }
-interface Expected {
-  dateTimeOriginal: string;
-  localDateTime: string;
-  timeZone: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  orientation: string | null;
-  exifImageWidth: number | null;
-  exifImageHeight: number | null;
-  description: string;
-  rating: number | null;
-  tags: string[];
-  faces_if_import_enabled: ExpectedFace[];
-}
 
-const expected: Record<string, Expected> = JSON.parse(fs.readFileSync(path.join(samplesDir(), 'expected-immich-emulated.json'), 'utf8'));
+const expected = loadExpectedImmichReads();
 // The MP4 cannot be written by ExifTool (malformed on purpose). The .xmp samples are written as sidecars.
 const samples = Object.keys(expected).filter((f) => !f.endsWith('.mp4'));
 
-function assetFromImmich(file: string, want: Expected): ImmichAssetDetails {
+function assetFromImmich(file: string, want: ExpectedImmichRead): ImmichAssetDetails {
   const hasDate = !want.dateTimeOriginal.startsWith('(');
   const names = want.faces_if_import_enabled.map((f) => f.name);
   return makeAsset({

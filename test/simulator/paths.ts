@@ -23,3 +23,33 @@ export function openApiPath(): string {
 export function samplesDir(): string {
   return path.join(sharedDir(), 'immich', 'samples');
 }
+
+/** One entry of the samples' expected-immich-emulated.json: what Immich v3.1 reads from that file. */
+export interface ExpectedImmichRead {
+  dateTag: string | null;
+  dateTimeOriginal: string;
+  localDateTime: string;
+  timeZone: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  orientation: string | null;
+  exifImageWidth: number | null;
+  exifImageHeight: number | null;
+  description: string;
+  rating: number | null;
+  tags: string[];
+  faces_if_import_enabled: Array<{
+    name: string;
+    imageWidth: number;
+    imageHeight: number;
+    boundingBoxX1: number;
+    boundingBoxY1: number;
+    boundingBoxX2: number;
+    boundingBoxY2: number;
+  }>;
+}
+
+/** expected-immich-emulated.json, keyed by the sample's path under samplesDir(). */
+export function loadExpectedImmichReads(): Record<string, ExpectedImmichRead> {
+  return JSON.parse(fs.readFileSync(path.join(samplesDir(), 'expected-immich-emulated.json'), 'utf8')) as Record<string, ExpectedImmichRead>;
+}

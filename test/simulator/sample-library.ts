@@ -8,23 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checksumOf } from './dto';
 import { ArrayAssetStore, buildTags, SimLibrary, uuidFrom, type SimAlbum, type SimAsset, type SimExif, type SimFace, type SimPerson, type SimUser } from './library';
-import { samplesDir } from './paths';
+import { loadExpectedImmichReads, samplesDir } from './paths';
 
 export const IMMICH_LIBRARY_ROOT = '/usr/src/app/upload/library';
 
-interface Expected {
-  dateTimeOriginal: string;
-  localDateTime: string;
-  timeZone: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  orientation: string | null;
-  exifImageWidth: number | null;
-  exifImageHeight: number | null;
-  description: string;
-  rating: number | null;
-  tags: string[];
-}
 
 export interface SampleEntry {
   /** Path relative to the shared samples dir, e.g. "metadata/faces/portrait.jpg". */
@@ -133,14 +120,11 @@ function facesFor(sample: string): SimFace[] {
   return [];
 }
 
-function loadExpected(): Record<string, Expected> {
-  return JSON.parse(fs.readFileSync(path.join(samplesDir(), 'expected-immich-emulated.json'), 'utf8')) as Record<string, Expected>;
-}
 
 const isRealDate = (value: string) => /^\d{4}-\d\d-\d\dT/.test(value);
 
 export function createSampleLibrary(options: { photoDir: string; copyFiles?: boolean }): SampleLibrary {
-  const expected = loadExpected();
+  const expected = loadExpectedImmichReads();
   const owner: SimUser = { id: uuidFrom('user:demo'), email: 'demo@example.com', name: 'Demo User' };
   const samples = Object.keys(expected).filter((s) => !s.endsWith('.xmp')).sort();
   const tagValues = new Set<string>();
