@@ -15,7 +15,7 @@ export type RawTags = Record<string, unknown> & { errors?: string[]; warnings?: 
  * (e.g. kilobytes of CJK keywords) reaches us with U+FFFD wherever a multi-byte character straddles
  * two chunks of ExifTool's output; the diff would then write that garbage back. ASCII cannot be split.
  */
-const ASCII_OUTPUT = '-E';
+export const ASCII_OUTPUT = '-E';
 
 export async function readSelectedTags(exiftool: ExifTool, file: string, tagNames: readonly string[]): Promise<RawTags> {
   const request = readRequest(selectEachTagOnce(tagNames));
@@ -48,7 +48,7 @@ export function decodeEntities(text: string): string {
   });
 }
 
-function decodeValues(value: unknown): unknown {
+export function decodeValues(value: unknown): unknown {
   if (typeof value === 'string') return decodeEntities(value);
   if (Array.isArray(value)) return value.map(decodeValues);
   if (value !== null && typeof value === 'object') {
@@ -66,38 +66,4 @@ export function tagValuesOnly(tags: RawTags): Record<string, unknown> {
     if (key !== 'SourceFile' && key !== 'errors' && key !== 'warnings') values[key] = value;
   }
   return values;
-}
-
-export interface IntegrityReport {
-  /** ExifTool's ImageDataHash (MD5 of the image/video data); undefined for formats without one. */
-  imageHash: string | undefined;
-  /** Warnings that say the file itself is damaged (e.g. a truncated JPEG). */
-  damage: string[];
-  errors: string[];
-}
-
-/** What ExifTool's validation says when a file is cut short or structurally broken. */
-const DAMAGE = /format error|truncat|corrupt|missing .*\b(EOI|end)\b|unexpected end|bad .*(marker|segment|atom|box)/i;
-
-/**
- * One full pass over the file (only before and after an actual write): the image data hash, and
- * ExifTool's validation warnings, each as its own key (`-G4` numbers duplicates as Copy1, Copy2...).
- */
-export async function readIntegrity(exiftool: ExifTool, file: string): Promise<IntegrityReport> {
-  const raw = decodeValues(await exiftool.readRaw(file, {
-    useMWG: false,
-    ignoreMinorErrors: false,
-    readArgs: [ASCII_OUTPUT, '-G4', '-a', '-validate', '-Warning', '-Error', '-api', 'requesttags=imagedatahash', '-api', 'imagehashtype=MD5', '-ImageDataHash'],
-  })) as RawTags;
-  let imageHash: string | undefined;
-  const warnings: string[] = [];
-  const errors: string[] = [...(raw.errors ?? [])];
-  for (const [key, value] of Object.entries(raw)) {
-    const name = key.slice(key.lastIndexOf(':') + 1);
-    if (name === 'ImageDataHash' && typeof value === 'string' && value.length > 0) imageHash = value;
-    if (name === 'Warning' && typeof value === 'string') warnings.push(value);
-    if (name === 'Error' && typeof value === 'string') errors.push(value);
-  }
-  const damage = warnings.filter((w) => !w.startsWith('[minor]') && DAMAGE.test(w));
-  return { imageHash, damage, errors: [...new Set(errors)] };
 }

@@ -11,7 +11,8 @@ import * as path from 'path';
 import type { TargetKind } from '../metadata/capabilities';
 import { diffAgainstFile, tagsToRead } from '../metadata/diff';
 import type { MetadataPlan } from '../metadata/types';
-import { readIntegrity, readSelectedTags, tagValuesOnly, type RawTags } from './readTags';
+import { readIntegrity, readIntegrityOf, type IntegrityReport } from './integrity';
+import { readSelectedTags, tagValuesOnly, type RawTags } from './readTags';
 import { removeQuietly, removeStaleTempFilesInFolder, tempPathFor } from './tempFiles';
 import type { AssetWriteResult, FieldChange } from './types';
 
@@ -65,9 +66,9 @@ export async function writeAssetFile(
       const { changes, writeTags, notes } = diffAgainstFile(plan, current, options.target);
       const withNotes = notes.length > 0 ? { notes } : {};
       if (changes.length === 0) return result('unchanged', withNotes);
-      // Checked in a dry run too, so that it predicts what the real run will do with a damaged file.
-      const hashBefore = existing.exists && options.target === 'embedded' ? await undamagedImageHash(exiftool, target) : undefined;
       if (options.dryRun) {
+        // Checked in a dry run too, so that it predicts what the real run will do with a damaged file.
+        if (existing.exists && options.target === 'embedded') assertUndamaged(await readIntegrity(exiftool, target));
         return result('written', {
           ...withNotes,
           changes,
@@ -75,7 +76,7 @@ export async function writeAssetFile(
           reason: `Dry run: ${changes.length} field(s) would change in ${file}; nothing was written.`,
         });
       }
-      const check = await writeVerifiedReplacement(exiftool, target, existing, hashBefore, plan, writeTags as WriteTags, tagNames, options);
+      const check = await writeVerifiedReplacement(exiftool, target, existing, plan, writeTags as WriteTags, tagNames, options);
       if (check === 'tags-only') {
         // Written and read back, but "verified" promises unchanged image data too, which we could not check.
         const note = 'ExifTool has no image data hash for this format: the tags were read back, the image data was not compared.';
@@ -194,7 +195,6 @@ async function writeVerifiedReplacement(
   exiftool: ExifTool,
   file: string,
   inspected: { exists: boolean; identity: FileIdentity | null },
-  hashBefore: string | undefined,
   plan: MetadataPlan,
   writeTags: WriteTags,
   tagNames: string[],
@@ -207,11 +207,30 @@ async function writeVerifiedReplacement(
   try {
     const writeArgs = exists ? ['-o', temp] : [];
     if (options.keepModifyTime) writeArgs.push('-P');
-    // A new sidecar is created by writing to a path that does not exist yet.
-    const outcome = await exiftool.write(exists ? file : temp, writeTags, { writeArgs });
-    const unexpected = (outcome.warnings ?? []).filter((w) => !EXPECTED_WRITE_WARNINGS.some((re) => re.test(w)));
-    if (unexpected.length > 0) throw new ItemFailure(`ExifTool reported a problem while writing: ${unexpected.join('; ')}`);
+    const checksImage = exists && options.target === 'embedded';
+    try {
+      // A new sidecar is created by writing to a path that does not exist yet.
+      const outcome = await exiftool.write(exists ? file : temp, writeTags, { writeArgs });
+      const unexpected = (outcome.warnings ?? []).filter((w) => !EXPECTED_WRITE_WARNINGS.some((re) => re.test(w)));
+      if (unexpected.length > 0) throw new ItemFailure(`ExifTool reported a problem while writing: ${unexpected.join('; ')}`);
+    } catch (error) {
+      // A damaged original is the real reason more often than not, and the one the user can act on.
+      if (checksImage) assertUndamaged(await readIntegrity(exiftool, file));
+      throw error;
+    }
 
+    if (checksImage) {
+      // The original's state and the copy's, compared in one ExifTool pass over both files.
+      const [before, after] = await readIntegrityOf(exiftool, [file, temp]);
+      assertUndamaged(before);
+      if (after.damage.length > 0 || after.errors.length > 0) {
+        throw new ItemFailure(`verification failed: the written copy does not validate (${[...after.errors, ...after.damage].join('; ')})`);
+      }
+      if (after.imageHash !== before.imageHash) {
+        throw new ItemFailure(`verification failed: the image data changed while writing (hash ${before.imageHash} → ${after.imageHash})`);
+      }
+      if (before.imageHash === undefined) check = 'tags-only';
+    }
     const reread = tagValuesOnly(await readOrFail(exiftool, temp, tagNames));
     const baseline = options.target === 'sidecar' && options.mediaFile
       ? { ...tagValuesOnly(await readOrFail(exiftool, options.mediaFile, tagNames)), ...reread }
@@ -219,16 +238,6 @@ async function writeVerifiedReplacement(
     const left = diffAgainstFile(plan, baseline, options.target).changes;
     if (left.length > 0) {
       throw new ItemFailure(`verification failed: after writing, ExifTool reads back ${describe(left)}`);
-    }
-    if (exists && options.target === 'embedded') {
-      const after = await readIntegrity(exiftool, temp);
-      if (after.damage.length > 0 || after.errors.length > 0) {
-        throw new ItemFailure(`verification failed: the written copy does not validate (${[...after.errors, ...after.damage].join('; ')})`);
-      }
-      if (after.imageHash !== hashBefore) {
-        throw new ItemFailure(`verification failed: the image data changed while writing (hash ${hashBefore} → ${after.imageHash})`);
-      }
-      if (hashBefore === undefined) check = 'tags-only';
     }
     await matchOriginalAttributes(file, temp, exists, options.keepModifyTime);
     await syncToDisk(temp);
@@ -242,11 +251,9 @@ async function writeVerifiedReplacement(
 }
 
 /** A damaged file is refused: rewriting it would bless the damage and hide it from the user. */
-async function undamagedImageHash(exiftool: ExifTool, file: string): Promise<string | undefined> {
-  const report = await readIntegrity(exiftool, file);
+function assertUndamaged(report: IntegrityReport): void {
   if (report.errors.length > 0) throw new ItemFailure(`ExifTool cannot read it: ${report.errors.join('; ')}`);
   if (report.damage.length > 0) throw new ItemFailure(`ExifTool reports the file is damaged: ${report.damage.join('; ')}`);
-  return report.imageHash;
 }
 
 /** Someone else (Immich, a sync client, the user) changed the file meanwhile: their change wins. */

@@ -7,7 +7,8 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 
 import { createExifTool } from '../../lib/files/exiftoolPool';
-import { readIntegrity, readSelectedTags } from '../../lib/files/readTags';
+import { readIntegrity } from '../../lib/files/integrity';
+import { readSelectedTags } from '../../lib/files/readTags';
 import type { AssetWriteResult } from '../../lib/files/types';
 import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
