@@ -33,7 +33,11 @@ export function undeclaredIptcText(read: string): string {
   }
 }
 
+/** ISO 2022's designation of UTF-8, which is what the record holds; ExifTool prints it as "UTF8". */
+const UTF8_DESIGNATION = '\u001b%G';
+
 export function isUtf8Declared(charset: unknown): boolean {
+  if (charset === UTF8_DESIGNATION) return true;
   return typeof charset === 'string' && charset.replace(/[^a-z0-9]/gi, '').toUpperCase() === 'UTF8';
 }
 

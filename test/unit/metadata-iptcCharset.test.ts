@@ -17,11 +17,13 @@ describe('undeclared IPTC text', () => {
     expect(undeclaredIptcText('Zürich')).toBe('Zürich');
     expect(undeclaredIptcText('plain')).toBe('plain');
   });
-  it('knows the spellings of UTF-8', () => {
+  it('knows the spellings of UTF-8: printed, and as stored (ISO 2022 ESC % G, what a read with -n gives)', () => {
     expect(isUtf8Declared('UTF8')).toBe(true);
     expect(isUtf8Declared('UTF-8')).toBe(true);
+    expect(isUtf8Declared('\x1b%G')).toBe(true);
     expect(isUtf8Declared(undefined)).toBe(false);
-    expect(isUtf8Declared('\x1b%G')).toBe(false);
+    expect(isUtf8Declared('%G')).toBe(false);
+    expect(isUtf8Declared('\x1b%@')).toBe(false);
   });
 });
 
