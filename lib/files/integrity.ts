@@ -7,7 +7,8 @@
 import { ExifToolTask, type ExifTool } from 'exiftool-vendored';
 import * as path from 'path';
 
-import { ASCII_OUTPUT, decodeValues } from './readTags';
+import { READ_ARGS, READ_OPTIONS } from '../metadata/readOptions';
+import { ASCII_OUTPUT, decodeValues, selectEachTagOnce, type RawTags } from './readTags';
 
 export interface IntegrityReport {
   /** ExifTool's ImageDataHash (MD5 of the image/video data); undefined for formats without one. */
@@ -20,14 +21,17 @@ export interface IntegrityReport {
 /** What ExifTool's validation says when a file is cut short or structurally broken. */
 const DAMAGE = /format error|truncat|corrupt|missing .*\b(EOI|end)\b|unexpected end|bad .*(marker|segment|atom|box)/i;
 
+/** Validation warnings and the image data hash (MD5, as Immich's own tools use). */
+const CHECK_ARGS: readonly string[] = Object.freeze(['-validate', '-Warning', '-Error', '-api', 'requesttags=imagedatahash', '-api', 'imagehashtype=MD5', '-ImageDataHash']);
+
 const INTEGRITY_ARGS: readonly string[] = Object.freeze([
   '-charset', 'filename=utf8',
   // a long hash of a large video reports progress, which keeps the task's timeout from firing
   '-api', 'imagehashprogress=1',
   ASCII_OUTPUT,
   // -G4 numbers repeated tags (Copy1, Copy2...), so that every validation warning keeps its own key
-  '-G4', '-a', '-validate', '-Warning', '-Error',
-  '-api', 'requesttags=imagedatahash', '-api', 'imagehashtype=MD5', '-ImageDataHash',
+  '-G4', '-a',
+  ...CHECK_ARGS,
   '-json',
 ]);
 
@@ -80,4 +84,49 @@ export async function readIntegrityOf(exiftool: ExifTool, files: readonly string
 export async function readIntegrity(exiftool: ExifTool, file: string): Promise<IntegrityReport> {
   const [report] = await readIntegrityOf(exiftool, [file]);
   return report;
+}
+
+export interface TagsAndIntegrity {
+  tags: Record<string, unknown>;
+  integrity: IntegrityReport;
+}
+
+/**
+ * The compared tags and the integrity report in one ExifTool pass, for a file that is about to be
+ * written (its original state) or was just written (the copy to verify). `-a` is needed to see every
+ * validation warning; it also shows repeated tags, numbered by `-G1:4` ("XMP-exif:Copy1:DateTimeOriginal"),
+ * which `tagsWithoutRepeats` folds back to what the plain read of the same tags returns.
+ * Null when ExifTool reports an error: the caller then uses the separate reads, whose errors it knows.
+ */
+export async function readTagsAndIntegrity(exiftool: ExifTool, file: string, tagNames: readonly string[]): Promise<TagsAndIntegrity | null> {
+  const selected = selectEachTagOnce(tagNames).map((tag) => `-${tag}`);
+  const readArgs = [ASCII_OUTPUT, '-G1:4', '-a', ...READ_ARGS.filter((arg) => arg !== '-G1'), ...CHECK_ARGS, ...selected];
+  const raw = decodeValues(await exiftool.readRaw(file, { ...READ_OPTIONS, ignoreMinorErrors: false, readArgs })) as RawTags;
+  const integrity = integrityFrom(raw, raw.errors ?? []);
+  if (integrity.errors.length > 0) return null;
+  return { tags: tagsWithoutRepeats(raw), integrity };
+}
+
+const COPY = /^Copy\d+$/;
+const CHECK_TAGS = new Set(['ExifTool:Validate', 'ExifTool:Warning', 'ExifTool:Error', 'File:ImageDataHash']);
+
+/**
+ * What a read without `-a` shows: with group names in the keys (-G1), ExifTool drops only repeats within
+ * one group, so a repeat is kept under its plain key unless that group already has the tag (the first
+ * instance, then the lowest copy number, wins). A test compares both reads on every sample.
+ */
+export function tagsWithoutRepeats(raw: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const copyNumber = new Map<string, number>();
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'SourceFile' || key === 'errors' || key === 'warnings') continue;
+    const parts = key.split(':');
+    const repeat = parts.length === 3 && COPY.test(parts[1]);
+    const plainKey = repeat ? `${parts[0]}:${parts[2]}` : key;
+    const n = repeat ? Number(parts[1].slice(4)) : 0;
+    if (CHECK_TAGS.has(plainKey) || (copyNumber.get(plainKey) ?? Infinity) <= n) continue;
+    values[plainKey] = value;
+    copyNumber.set(plainKey, n);
+  }
+  return values;
 }

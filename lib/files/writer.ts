@@ -11,7 +11,7 @@ import * as path from 'path';
 import type { TargetKind } from '../metadata/capabilities';
 import { diffAgainstFile, tagsToRead } from '../metadata/diff';
 import type { MetadataPlan } from '../metadata/types';
-import { readIntegrity, readIntegrityOf, type IntegrityReport } from './integrity';
+import { readIntegrity, readIntegrityOf, readTagsAndIntegrity, type IntegrityReport } from './integrity';
 import { readSelectedTags, tagValuesOnly, type RawTags } from './readTags';
 import { removeQuietly, removeStaleTempFilesInFolder, tempPathFor } from './tempFiles';
 import type { AssetWriteResult, FieldChange } from './types';
@@ -62,13 +62,21 @@ export async function writeAssetFile(
       const target = existing.realFile;
       if (!options.dryRun) await cleanFolderOnce(exiftool, path.dirname(target));
       const tagNames = tagsToRead(plan, options.target);
-      const current = await readCurrent(exiftool, target, existing.exists, tagNames, options);
+      const checksImage = existing.exists && options.target === 'embedded';
+      const forecast = writeForecastFor(exiftool);
+      // When the last files needed writing, this one probably does too: its integrity check then rides
+      // along with the tag read (one ExifTool pass instead of two); an unchanged file never pays for it.
+      const speculative = checksImage && forecast.expectsWrite() ? await readTagsAndIntegrity(exiftool, target, tagNames) : null;
+      const current = speculative ? speculative.tags : await readCurrent(exiftool, target, existing.exists, tagNames, options);
       const { changes, writeTags, notes } = diffAgainstFile(plan, current, options.target);
+      forecast.record(changes.length > 0);
       const withNotes = notes.length > 0 ? { notes } : {};
       if (changes.length === 0) return result('unchanged', withNotes);
+      const before = speculative?.integrity;
+      if (before) assertUndamaged(before);
       if (options.dryRun) {
         // Checked in a dry run too, so that it predicts what the real run will do with a damaged file.
-        if (existing.exists && options.target === 'embedded') assertUndamaged(await readIntegrity(exiftool, target));
+        if (checksImage && !before) assertUndamaged(await readIntegrity(exiftool, target));
         return result('written', {
           ...withNotes,
           changes,
@@ -76,7 +84,7 @@ export async function writeAssetFile(
           reason: `Dry run: ${changes.length} field(s) would change in ${file}; nothing was written.`,
         });
       }
-      const check = await writeVerifiedReplacement(exiftool, target, existing, plan, writeTags as WriteTags, tagNames, options);
+      const check = await writeVerifiedReplacement(exiftool, target, existing, plan, writeTags as WriteTags, tagNames, options, before);
       if (check === 'tags-only') {
         // Written and read back, but "verified" promises unchanged image data too, which we could not check.
         const note = 'ExifTool has no image data hash for this format: the tags were read back, the image data was not compared.';
@@ -199,6 +207,8 @@ async function writeVerifiedReplacement(
   writeTags: WriteTags,
   tagNames: string[],
   options: WriteFileOptions,
+  /** The original's integrity, when it was read together with its tags. */
+  checkedBefore?: IntegrityReport,
 ): Promise<'complete' | 'tags-only'> {
   const exists = inspected.exists;
   // A sidecar holds no image: reading its tags back is the whole check.
@@ -215,14 +225,23 @@ async function writeVerifiedReplacement(
       if (unexpected.length > 0) throw new ItemFailure(`ExifTool reported a problem while writing: ${unexpected.join('; ')}`);
     } catch (error) {
       // A damaged original is the real reason more often than not, and the one the user can act on.
-      if (checksImage) assertUndamaged(await readIntegrity(exiftool, file));
+      if (checksImage) assertUndamaged(checkedBefore ?? (await readIntegrity(exiftool, file)));
       throw error;
     }
 
+    let reread: Record<string, unknown> | undefined;
     if (checksImage) {
-      // The original's state and the copy's, compared in one ExifTool pass over both files.
-      const [before, after] = await readIntegrityOf(exiftool, [file, temp]);
-      assertUndamaged(before);
+      let before = checkedBefore;
+      let after: IntegrityReport;
+      if (before) {
+        const copy = await readTagsAndIntegrity(exiftool, temp, tagNames);
+        reread = copy?.tags;
+        after = copy ? copy.integrity : await readIntegrity(exiftool, temp);
+      } else {
+        // The original's state and the copy's, compared in one ExifTool pass over both files.
+        [before, after] = await readIntegrityOf(exiftool, [file, temp]);
+        assertUndamaged(before);
+      }
       if (after.damage.length > 0 || after.errors.length > 0) {
         throw new ItemFailure(`verification failed: the written copy does not validate (${[...after.errors, ...after.damage].join('; ')})`);
       }
@@ -231,7 +250,7 @@ async function writeVerifiedReplacement(
       }
       if (before.imageHash === undefined) check = 'tags-only';
     }
-    const reread = tagValuesOnly(await readOrFail(exiftool, temp, tagNames));
+    reread ??= tagValuesOnly(await readOrFail(exiftool, temp, tagNames));
     const baseline = options.target === 'sidecar' && options.mediaFile
       ? { ...tagValuesOnly(await readOrFail(exiftool, options.mediaFile, tagNames)), ...reread }
       : reread;
@@ -248,6 +267,28 @@ async function writeVerifiedReplacement(
   } finally {
     await removeQuietly(temp);
   }
+}
+
+/** Whether the next file of a run (one ExifTool pool) probably needs writing: most of the last few did. */
+class WriteForecast {
+  private recent: boolean[] = [];
+
+  expectsWrite(): boolean {
+    return this.recent.filter(Boolean).length * 2 > this.recent.length;
+  }
+
+  record(neededWrite: boolean): void {
+    this.recent.push(neededWrite);
+    if (this.recent.length > 8) this.recent.shift();
+  }
+}
+
+const forecasts = new WeakMap<ExifTool, WriteForecast>();
+
+function writeForecastFor(exiftool: ExifTool): WriteForecast {
+  let forecast = forecasts.get(exiftool);
+  if (!forecast) forecasts.set(exiftool, (forecast = new WriteForecast()));
+  return forecast;
 }
 
 /** A damaged file is refused: rewriting it would bless the damage and hide it from the user. */

@@ -1,13 +1,15 @@
 /**
  * The writer reads the compared tags with -n (values as stored), which is about a third cheaper than
  * ExifTool's printed values. This holds only while both forms agree for every tag the diff compares:
- * checked here on every sample and on a file this package wrote, with the real ExifTool.
+ * checked here on every sample and on a file this package wrote, with the real ExifTool. So is the
+ * writer's one-pass read of a file about to be written or just written (compared tags + integrity).
  */
 import type { ExifTool } from 'exiftool-vendored';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 
 import { createExifTool } from '../../lib/files/exiftoolPool';
+import { readIntegrity, readTagsAndIntegrity } from '../../lib/files/integrity';
 import { decodeValues, readSelectedTags, selectEachTagOnce, tagValuesOnly } from '../../lib/files/readTags';
 import { writeAssetFile } from '../../lib/files/writer';
 import { tagsToRead, type TargetKind } from '../../lib/metadata/diff';
@@ -65,5 +67,26 @@ describe.each<TargetKind>(['embedded', 'sidecar'])('compared tags for target %s'
     }
     expect(mismatches).toEqual([]);
     expect(compared).toBeGreaterThan(files.length * 2); // every file has its type, and most have several compared tags
+  });
+});
+
+describe.each<TargetKind>(['embedded', 'sidecar'])('one-pass read of tags and integrity, target %s', (target) => {
+  it('gives the same compared tags as the plain read and the same integrity report as the separate check, on every sample', async () => {
+    const tagNames = tagsToRead(buildMetadataPlan(benchAsset(0, '/library/x.jpg'), { modules: [...ALL_MODULES] }), target);
+    let combined = 0;
+    for (const file of files) {
+      const both = await readTagsAndIntegrity(exiftool, file, tagNames);
+      const separate = await readIntegrity(exiftool, file);
+      if (both === null) {
+        // only a file ExifTool reports an error for takes the separate reads
+        expect([file, separate.errors.length]).toEqual([file, expect.any(Number)]);
+        expect(separate.errors.length).toBeGreaterThan(0);
+        continue;
+      }
+      combined++;
+      expect([file, both.tags]).toEqual([file, tagValuesOnly(await readSelectedTags(exiftool, file, tagNames))]);
+      expect([file, both.integrity]).toEqual([file, separate]);
+    }
+    expect(combined).toBeGreaterThan(files.length / 2);
   });
 });
