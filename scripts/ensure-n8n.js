@@ -131,7 +131,12 @@ function ensureN8n() {
   return { n8nBin: settings.n8nBin, version: settings.version, cacheDir: settings.cacheDir };
 }
 
-module.exports = { ensureN8n, n8nSettings, DEFAULT_N8N_VERSION };
+/** Whether a complete install is already there (nothing to do). */
+function isReady() {
+  return readMarker(n8nSettings()) !== null;
+}
+
+module.exports = { ensureN8n, isReady, n8nSettings, DEFAULT_N8N_VERSION };
 
 if (require.main === module) {
   try {
