@@ -13,12 +13,6 @@ export interface BackgroundInstall {
   ready: Promise<string | null>;
 }
 
-export function n8nIsInstalled(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const helper = require(path.join(repoRoot(), 'scripts', 'ensure-n8n.js')) as { isReady: () => boolean };
-  return helper.isReady();
-}
-
 export function installN8nInBackground(log: (line: string) => void): BackgroundInstall {
   const started = Date.now();
   log('bench: n8n is not installed yet: installing it in the background (about 6 minutes, once per machine)');

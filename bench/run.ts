@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { renderTable, type BenchResults } from './figures';
-import { installN8nInBackground, n8nIsInstalled, type BackgroundInstall } from './n8nInstall';
+import { n8nIsInstalled } from '../test/e2e/n8nHarness';
+import { installN8nInBackground, type BackgroundInstall } from './n8nInstall';
 import { repoRoot } from './paths';
 import { FULL, QUICK, type BenchScale } from './scale';
 import { SECTIONS, type SectionName } from './sections';
@@ -49,6 +50,9 @@ export function parseArgs(argv: string[]): BenchOptions {
   return { scale, only, out, updateReadme, log: (line) => console.log(line) };
 }
 
+/** Sections whose figures are request counts and CPU time per asset: they may run beside an n8n install. */
+const RUN_BESIDE_INSTALL: ReadonlySet<SectionName> = new Set<SectionName>(['api', 'scaling']);
+
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const started = Date.now();
   const results: BenchResults = {
@@ -64,12 +68,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   let install: BackgroundInstall | null = null;
   if (names.includes('e2e') && !n8nIsInstalled()) {
     install = installN8nInBackground(options.log);
-    // request counts and CPU time per asset run beside the install; the timed sections wait for it
-    names = [...names.filter((n) => n === 'api' || n === 'scaling'), ...names.filter((n) => n !== 'api' && n !== 'scaling')];
+    names = [...names.filter((n) => RUN_BESIDE_INSTALL.has(n)), ...names.filter((n) => !RUN_BESIDE_INSTALL.has(n))];
   }
   let installFailure: string | null = null;
   for (const name of names) {
-    if (install && name !== 'api' && name !== 'scaling') {
+    if (install && !RUN_BESIDE_INSTALL.has(name)) {
       installFailure = await install.ready;
       install = null;
     }

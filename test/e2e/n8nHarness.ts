@@ -145,11 +145,24 @@ function assertSuccess(result: CommandResult, what: string): CommandResult {
   return result;
 }
 
+interface EnsureN8nScript {
+  ensureN8n: () => { n8nBin: string; version: string; cacheDir: string };
+  isReady: () => boolean;
+}
+
+function ensureN8nScript(repoRoot: string): EnsureN8nScript {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(repoRoot, 'scripts', 'ensure-n8n.js')) as EnsureN8nScript;
+}
+
 /** Installs n8n into the cache folder, or reuses it (scripts/ensure-n8n.js). */
 export function ensureN8n(repoRoot: string = findRepoRoot()): { n8nBin: string; version: string; cacheDir: string } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const helper = require(path.join(repoRoot, 'scripts', 'ensure-n8n.js')) as { ensureN8n: () => { n8nBin: string; version: string; cacheDir: string } };
-  return helper.ensureN8n();
+  return ensureN8nScript(repoRoot).ensureN8n();
+}
+
+/** Whether a complete n8n install is already in the cache folder (nothing to install). */
+export function n8nIsInstalled(repoRoot: string = findRepoRoot()): boolean {
+  return ensureN8nScript(repoRoot).isReady();
 }
 
 /** `npm pack` of this package (its dist/ must be built) into destDir; returns the .tgz path. */
