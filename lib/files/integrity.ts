@@ -8,7 +8,7 @@ import { ExifToolTask, type ExifTool } from 'exiftool-vendored';
 import * as path from 'path';
 
 import { READ_ARGS, READ_OPTIONS } from '../metadata/readOptions';
-import { ASCII_OUTPUT, decodeValues, selectEachTagOnce, type RawTags } from './readTags';
+import { ASCII_OUTPUT, decodeValues, selectEachTagOnce, tagValuesOnly, type RawTags } from './readTags';
 
 export interface IntegrityReport {
   /** ExifTool's ImageDataHash (MD5 of the image/video data); undefined for formats without one. */
@@ -118,8 +118,7 @@ const CHECK_TAGS = new Set(['ExifTool:Validate', 'ExifTool:Warning', 'ExifTool:E
 export function tagsWithoutRepeats(raw: Record<string, unknown>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const copyNumber = new Map<string, number>();
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === 'SourceFile' || key === 'errors' || key === 'warnings') continue;
+  for (const [key, value] of Object.entries(tagValuesOnly(raw))) {
     const parts = key.split(':');
     const repeat = parts.length === 3 && COPY.test(parts[1]);
     const plainKey = repeat ? `${parts[0]}:${parts[2]}` : key;
