@@ -2,6 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import type { ImmichRead, ImmichReadFace } from '../helpers/immichRead';
+
 export function repoRoot(): string {
   // works from the sources (test/simulator) and from the compiled copy (dist/test/simulator)
   let dir = __dirname;
@@ -24,30 +26,15 @@ export function samplesDir(): string {
   return path.join(sharedDir(), 'immich', 'samples');
 }
 
-/** One entry of the samples' expected-immich-emulated.json: what Immich v3.1 reads from that file. */
-export interface ExpectedImmichRead {
-  dateTag: string | null;
+/**
+ * One entry of the samples' expected-immich-emulated.json: what Immich v3.1 reads from that file, in the
+ * shape of our emulated read (every sample has a capture time; faces are listed as Immich would import them).
+ */
+export type ExpectedImmichRead = Omit<ImmichRead, 'dateTimeOriginal' | 'localDateTime' | 'faces'> & {
   dateTimeOriginal: string;
   localDateTime: string;
-  timeZone: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  orientation: string | null;
-  exifImageWidth: number | null;
-  exifImageHeight: number | null;
-  description: string;
-  rating: number | null;
-  tags: string[];
-  faces_if_import_enabled: Array<{
-    name: string;
-    imageWidth: number;
-    imageHeight: number;
-    boundingBoxX1: number;
-    boundingBoxY1: number;
-    boundingBoxX2: number;
-    boundingBoxY2: number;
-  }>;
-}
+  faces_if_import_enabled: Array<Omit<ImmichReadFace, 'sourceType'>>;
+};
 
 /** expected-immich-emulated.json, keyed by the sample's path under samplesDir(). */
 export function loadExpectedImmichReads(): Record<string, ExpectedImmichRead> {
