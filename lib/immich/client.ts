@@ -16,7 +16,7 @@ import {
   type SearchResponseDto,
   type TagDto,
 } from './dto';
-import { ImmichApiError } from './errors';
+import { ImmichApiError, ServerContractError } from './errors';
 import type { ImmichTransport } from './transport';
 import type {
   ImmichAssetDetails,
@@ -25,6 +25,7 @@ import type {
   ImmichMembershipMap,
   ImmichPerson,
   ImmichSearchFilters,
+  ImmichSearchPage,
   ImmichServerVersion,
 } from './types';
 
@@ -66,35 +67,40 @@ export class ImmichClient {
   }
 
   /**
-   * Yields the matching assets page by page (sorted by fileCreatedAt). Cost: 1 request per page;
-   * the next page is only requested when the consumer asks for it, so at most one is in flight.
-   * Stop early with `break` (e.g. for a limit).
+   * One page of a search. `page` is the token the previous page returned (null for the first page);
+   * `next` is null on the last page. Only `next` says whether more pages follow: a server may return
+   * fewer items than `size` on any page (forks and proxies cap pages). Cost: 1 request.
+   */
+  async searchPage(filters: ImmichSearchFilters, page: string | null, size: number = this.pageSize): Promise<ImmichSearchPage> {
+    const body = { ...searchBody(filters), page: page === null ? 1 : pageNumber(page), size: clampInt(size, 1, MAX_PAGE_SIZE) };
+    const response = await this.transport.request<SearchResponseDto>('POST', '/search/metadata', { body });
+    const items = response?.assets?.items;
+    if (!Array.isArray(items)) throw malformed('POST', '/search/metadata', 'assets.items is missing');
+    const next = response.assets.nextPage;
+    return { items: items.map(toSummary), next: next === null || next === undefined || next === '' ? null : String(next) };
+  }
+
+  /**
+   * Yields the matching assets page by page (sorted by fileCreatedAt), following `nextPage` until the
+   * server says there is none. Cost: 1 request per page; the next page is only requested when the
+   * consumer asks for it, so at most one is in flight. Stop early with `break` (e.g. for a limit).
    */
   async *searchAssets(filters: ImmichSearchFilters = {}, pageSize = this.pageSize): AsyncGenerator<ImmichAssetSummary[]> {
-    const size = clampInt(pageSize, 1, MAX_PAGE_SIZE);
-    const base = searchBody(filters);
     const seen = new Set<string>();
-    let page = 1;
+    let token: string | null = null;
     for (;;) {
-      const response = await this.transport.request<SearchResponseDto>('POST', '/search/metadata', { body: { ...base, page, size } });
-      const items = response?.assets?.items;
-      if (!Array.isArray(items)) throw malformed('POST', '/search/metadata', 'assets.items is missing');
+      const { items, next } = await this.searchPage(filters, token, pageSize);
       // offset paging can repeat an asset when the library changes between pages: emit each once
       const fresh = items.filter((item) => !seen.has(item.id));
       fresh.forEach((item) => seen.add(item.id));
-      if (fresh.length) yield fresh.map(toSummary);
-      const next = response.assets.nextPage;
-      if (next === null || next === undefined || next === '') return;
-      const nextPage = Number(next);
-      if (!Number.isInteger(nextPage) || nextPage <= page || fresh.length === 0) {
-        throw new ImmichApiError({
-          kind: 'malformed-response',
-          method: 'POST',
-          path: '/search/metadata',
-          message: `Immich's search paging does not advance (page ${page} → nextPage "${next}", ${fresh.length} new assets). Stopping instead of looping forever; check the Immich server version and logs.`,
-        });
+      if (fresh.length) yield fresh;
+      if (next === null) return;
+      if (pageNumber(next) <= (token === null ? 1 : pageNumber(token)) || fresh.length === 0) {
+        throw new ServerContractError(
+          `Immich's search paging does not advance (page ${token ?? 1} → nextPage "${next}", ${fresh.length} new assets). Stopping instead of looping forever; check the Immich server version and logs.`,
+        );
       }
-      page = nextPage;
+      token = next;
     }
   }
 
@@ -258,6 +264,13 @@ export function searchBody(filters: ImmichSearchFilters): Record<string, unknown
   if (filters.withExif) body.withExif = true;
   if (filters.withPeople) body.withPeople = true;
   return body;
+}
+
+/** v3.1 pages are numbered; a token that is not a positive integer is the server's fault. */
+function pageNumber(token: string): number {
+  const page = Number(token);
+  if (!Number.isInteger(page) || page < 1) throw new ServerContractError(`Immich answered nextPage "${token}", which is not a page number.`);
+  return page;
 }
 
 function isoInstant(value: string, field: string): string {

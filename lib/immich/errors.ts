@@ -40,6 +40,17 @@ export class ImmichApiError extends Error {
   }
 }
 
+/**
+ * The server answered in a way the API contract rules out (paging that does not advance, results out
+ * of the requested order). Going on could loop forever or miss assets, so the run stops.
+ */
+export class ServerContractError extends ImmichApiError {
+  constructor(message: string, path = '/search/metadata', method = 'POST') {
+    super({ kind: 'malformed-response', message, method, path });
+    this.name = 'ServerContractError';
+  }
+}
+
 /** Removes every occurrence of a secret from a text (server error bodies may echo request data). */
 export function redactSecret(text: string, secret: string | undefined): string {
   if (!secret || secret.length < 4) return text;

@@ -1,6 +1,6 @@
 export * from './types';
 export { ImmichClient, searchBody, MAX_PAGE_SIZE, type ImmichClientOptions, type AssetDetailsOptions } from './client';
-export { ImmichApiError, redactSecret, type ImmichErrorKind } from './errors';
+export { ImmichApiError, ServerContractError, redactSecret, type ImmichErrorKind } from './errors';
 export { AxiosTransport, ImmichHttpTransport, NetworkFailure, DEFAULT_RETRY, parseRetryAfter, networkCodeOf } from './transport';
 export type { ImmichTransport, ImmichRequestOptions, RawSender, RawRequest, RawResponse, RetryOptions, HttpTransportOptions, AxiosTransportOptions, RetryEvent } from './transport';
 export { ENDPOINT_PERMISSIONS, REQUIRED_API_KEY_PERMISSIONS, permissionFor, routeKey } from './permissions';

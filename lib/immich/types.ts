@@ -78,6 +78,12 @@ export interface ImmichServerVersion {
 }
 
 /** What a user can filter a search by (maps onto Immich's MetadataSearchDto). Dates are ISO strings. */
+/** One page of POST /search/metadata: `next` is the token of the following page, null on the last one. */
+export interface ImmichSearchPage {
+  items: ImmichAssetSummary[];
+  next: string | null;
+}
+
 export interface ImmichSearchFilters {
   type?: ImmichAssetType;
   updatedAfter?: string; // inclusive (Immich compares >=)

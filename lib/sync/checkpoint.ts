@@ -176,9 +176,7 @@ export interface RunPlan {
 
 export function planRun(stored: SyncCheckpoint, options: PlanOptions): RunPlan {
   const now = toIso(options.now);
-  const scopeChanged = options.scope !== undefined && (stored.scope ?? null) !== options.scope && hasProgress(stored);
-  const checkpoint: SyncCheckpoint =
-    options.scope === undefined ? stored : scopeChanged ? { ...emptyCheckpoint(), scope: options.scope } : { ...stored, scope: options.scope };
+  const { checkpoint, scopeChanged } = options.scope === undefined ? { checkpoint: stored, scopeChanged: false } : applyScope(stored, options.scope);
   const retryIds = Object.entries(checkpoint.retries)
     .filter(([, entry]) => !entry.parked)
     .map(([id]) => id);
@@ -211,8 +209,19 @@ export function planRun(stored: SyncCheckpoint, options: PlanOptions): RunPlan {
   };
 }
 
+/**
+ * Progress made for another scope is dropped (the next pass is a full one); a checkpoint that does not
+ * know its scope yet (the template learns it when Write Metadata records the first batch) adopts it.
+ */
 function hasProgress(checkpoint: SyncCheckpoint): boolean {
   return checkpoint.pass !== null || checkpoint.lastPassStartedAt !== null || Object.keys(checkpoint.retries).length > 0;
+}
+
+export function applyScope(checkpoint: SyncCheckpoint, scope: string): { checkpoint: SyncCheckpoint; scopeChanged: boolean } {
+  if (checkpoint.scope === scope) return { checkpoint, scopeChanged: false };
+  const unknown = checkpoint.scope === null || checkpoint.scope === undefined;
+  if (unknown || !hasProgress(checkpoint)) return { checkpoint: { ...checkpoint, scope }, scopeChanged: false };
+  return { checkpoint: { ...emptyCheckpoint(), scope }, scopeChanged: true };
 }
 
 function isReconcileDue(checkpoint: SyncCheckpoint, now: string, everyDays: number): boolean {

@@ -1,30 +1,19 @@
 /**
  * Immich Search Assets in "Sync Batch (Checkpoint)" mode: instead of a fixed search, each run hands out
- * the next batch of the sync — first the failed assets to retry, then assets whose album membership
- * changed, then the current pass's listings from the checkpoint cursor (everything on a full pass;
- * on an incremental pass what changed since the last one plus every asset of people changed since) —
- * and leaves the batch in workflow static data for Write Metadata to record (checkpointRecord.ts).
+ * the next batch of the sync engine's work (lib/sync/workPlan.ts: retries, assets whose albums or tags
+ * changed, then the pass's listings from the checkpoint cursor) and leaves the batch in workflow static
+ * data for Write Metadata to record. This file only adapts n8n parameters and static data to the engine.
  */
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import type { ImmichClient } from '../../lib/immich/client';
 import type { ImmichAssetSummary } from '../../lib/immich/types';
-import { clearAlbumCache, getAlbumMembership, DEFAULT_ALBUM_CACHE_TTL_MS } from '../../lib/sync/albumCache';
-import {
-  addChangedAssets,
-  clearCheckpoint,
-  compareInstants,
-  currentListing,
-  describeCheckpoint,
-  finishCurrentSource,
-  isParked,
-  pendingAssetIds,
-  planRun,
-  DEFAULT_FULL_RECONCILE_EVERY_DAYS,
-  type SyncCheckpoint,
-} from '../../lib/sync/checkpoint';
-import { loadSyncState, saveSyncState, type BatchAsset, type BatchSegment, type PendingBatch } from '../shared/checkpointStore';
-import { applyBatchResults } from '../ImmichWriteMetadata/checkpointRecord';
+import { clearAlbumCache, DEFAULT_ALBUM_CACHE_TTL_MS } from '../../lib/sync/albumCache';
+import { clearCheckpoint, describeCheckpoint, DEFAULT_FULL_RECONCILE_EVERY_DAYS } from '../../lib/sync/checkpoint';
+import type { SearchPager } from '../../lib/sync/listing';
+import { recordBatch, workBatch } from '../../lib/sync/recorder';
+import { scopeModules } from '../../lib/sync/scope';
+import { discoveryFor, needsWork, planSteps, startRun, takeSteps, type DiscoveryClient } from '../../lib/sync/workPlan';
+import { StaticDataStateStore, SYNC_STATE_KEY } from '../shared/staticDataStore';
 
 export const SEARCH_MODE_PARAMETER = 'searchMode';
 export const SYNC_BATCH_MODE = 'syncBatch';
@@ -127,126 +116,63 @@ export function readSyncBatchSettings(context: Pick<IExecuteFunctions, 'getNodeP
   };
 }
 
-/** The Immich calls a sync batch needs (ImmichClient has them); narrowed so the planner is testable against any client. */
-export type SyncBatchClient = Pick<ImmichClient, 'searchAssets' | 'listPeople' | 'albumMembership' | 'listAlbums'>;
+/** The Immich calls a sync batch needs (ImmichClient has them); narrowed so the adapter is testable against any client. */
+export type SyncBatchClient = DiscoveryClient & SearchPager;
 
-export interface PlannedBatch {
-  /** The items to emit: summaries for listed assets, `{ id }` for retries and pending ids (Get Asset Details fetches them). */
-  items: Array<ImmichAssetSummary | { id: string; syncOrigin: 'retry' | 'pending' }>;
-  batch: PendingBatch;
-  checkpoint: SyncCheckpoint;
-}
+export type SyncBatchItem = ImmichAssetSummary | { id: string; syncOrigin: 'retry' | 'pending' };
 
 /**
- * Plans one run from the stored state: the framework-free part of the sync-batch mode. Returns the new
- * state to save; when the batch emits nothing, its (parked or empty) listings are recorded at once,
- * because Write Metadata will not run on zero items.
+ * One run's batch from the sync engine (lib/sync/workPlan.ts): the next Max Assets Per Run steps, kept in
+ * static data for Write Metadata to record. When the batch emits nothing, its steps (parked assets,
+ * listing ends) are recorded at once, because Write Metadata will not run on zero items.
  */
-export async function planSyncBatch(
-  client: SyncBatchClient,
-  stored: ReturnType<typeof loadSyncState>,
-  settings: SyncBatchSettings,
-  now: Date,
-): Promise<{ items: PlannedBatch['items']; state: ReturnType<typeof loadSyncState>; summary: string }> {
-  let checkpoint = settings.resetCheckpoint ? clearCheckpoint() : stored.checkpoint;
-  // Clearing keeps the old membership as the diff's baseline, so album changes made before are still found.
-  let albumCache = settings.clearAlbumCache ? clearAlbumCache(stored.albumCache) : stored.albumCache;
-
-  const plan = planRun(checkpoint, { now, mode: 'incremental', fullReconcileEveryDays: settings.fullReconcileEveryDays });
-  checkpoint = plan.checkpoint;
-
-  if (!plan.resumed) {
-    // Album membership is refreshed at the start of every pass once its TTL passed; on an incremental
-    // pass the assets whose albums changed are added, as Immich's updatedAt does not show them.
-    // GET /albums on each new pass refreshes the cache early when an album changed within the TTL.
-    const albums = await getAlbumMembership(albumCache, now, settings.albumCacheTtlMs, async (listed) => (await client.albumMembership(listed ?? undefined)).byAsset, {
-      listAlbums: () => client.listAlbums(),
-    });
-    albumCache = albums.cache;
-    if (plan.discoverChangesSince) {
-      const since = plan.discoverChangesSince;
-      const people = await client.listPeople();
-      const personIds = people.filter((p) => p.updatedAt && compareInstants(p.updatedAt, since) >= 0).map((p) => p.id);
-      checkpoint = addChangedAssets(checkpoint, { personIds, assetIds: albums.changedAssetIds });
-    }
+export async function planSyncBatch(client: SyncBatchClient, store: StaticDataStateStore, settings: SyncBatchSettings, now: Date): Promise<{ items: SyncBatchItem[]; summary: string }> {
+  if (settings.resetCheckpoint) await store.saveCheckpoint(clearCheckpoint());
+  if (settings.clearAlbumCache) {
+    // Clearing keeps the old membership as the diff's baseline, so changes made before are still found.
+    for (const kind of ['albums', 'tags'] as const) await store.saveMembershipCache(kind, clearAlbumCache(await store.loadMembershipCache(kind)));
   }
-
-  const items: PlannedBatch['items'] = [];
-  const emitted = new Set<string>();
-  const segments: BatchSegment[] = [];
-  const room = () => settings.maxAssetsPerRun - items.length;
-
-  const retryAssets: BatchAsset[] = [];
-  for (const id of plan.retryIds) {
-    if (room() <= 0) break;
-    retryAssets.push({ id, updatedAt: checkpoint.retries[id]?.updatedAt ?? null });
-    items.push({ id, syncOrigin: 'retry' });
-    emitted.add(id);
-  }
-  if (retryAssets.length) segments.push({ origin: 'retry', assets: retryAssets });
-
-  const pendingAssets: BatchAsset[] = [];
-  for (const id of pendingAssetIds(checkpoint)) {
-    if (room() <= 0) break;
-    pendingAssets.push({ id, updatedAt: null });
-    if (!emitted.has(id)) items.push({ id, syncOrigin: 'pending' });
-    emitted.add(id);
-  }
-  if (pendingAssets.length) segments.push({ origin: 'pending', assets: pendingAssets });
-
-  // Walk the listings in order on a scratch copy: a source that ends inside this batch is finished
-  // there so the next one can start; the stored checkpoint moves only when the results are recorded.
-  let scratch = checkpoint;
-  // Pending ids not handed out this run must stay pending, so the listings wait until they are all out.
-  const pendingLeft = pendingAssetIds(checkpoint).length > pendingAssets.length;
-  while (!pendingLeft && room() > 0) {
-    const listing = currentListing(scratch);
-    if (!listing) break;
-    const skip = new Set(listing.skipIds);
-    const assets: BatchAsset[] = [];
-    let exhausted = true;
-    const pageSize = Math.min(1000, room() + skip.size + 1);
-    scan: for await (const page of client.searchAssets({ ...listing.filters }, pageSize)) {
-      for (const asset of page) {
-        if (skip.has(asset.id)) continue;
-        if (room() <= 0) {
-          exhausted = false;
-          break scan;
-        }
-        const parked = isParked(checkpoint, asset);
-        assets.push({ id: asset.id, fileCreatedAt: asset.fileCreatedAt, updatedAt: asset.updatedAt, ...(parked ? { parked } : {}) });
-        if (!parked && !emitted.has(asset.id)) {
-          items.push(asset);
-          emitted.add(asset.id);
-        }
-      }
-    }
-    segments.push({ origin: 'listing', source: listing.source, assets, exhausted });
-    if (!exhausted) break;
-    scratch = finishCurrentSource(scratch);
-  }
-
-  const batch: PendingBatch = { plannedAt: now.toISOString(), passStartedAt: checkpoint.pass?.startedAt ?? null, segments };
+  // The modules are set in Build Metadata Tags; Write Metadata stores them in the checkpoint's scope.
+  const modules = scopeModules((await store.loadCheckpoint()).scope);
+  const start = await startRun(client, store, {
+    mode: 'incremental',
+    discover: discoveryFor(modules),
+    fullReconcileEveryDays: settings.fullReconcileEveryDays,
+    albumCacheTtlMs: settings.albumCacheTtlMs,
+    persist: true,
+    now,
+  });
+  const steps = await takeSteps(planSteps(client, start, { pageSize: Math.min(1000, settings.maxAssetsPerRun + 1), maxAssets: settings.maxAssetsPerRun }));
+  const items: SyncBatchItem[] = steps.filter(needsWork).map((step) => step.summary ?? { id: step.id, syncOrigin: step.origin as 'retry' | 'pending' });
+  const batch = workBatch(start.checkpoint, steps, now);
+  let checkpoint = start.checkpoint;
   if (items.length === 0) {
-    checkpoint = applyBatchResults(checkpoint, batch, [], now);
-    return { items, state: { checkpoint, albumCache, batch: null }, summary: describeCheckpoint(checkpoint) };
+    checkpoint = recordBatch(checkpoint, batch, [], { now });
+    await store.saveCheckpoint(checkpoint);
+    store.saveBatch(null);
+  } else {
+    store.saveBatch(batch);
   }
-  return { items, state: { checkpoint, albumCache, batch }, summary: describeCheckpoint(checkpoint) };
+  const taken = steps.filter((step) => step.kind === 'asset').length;
+  return { items, summary: `${items.length} assets handed out (${taken} taken from the plan); ${describeCheckpoint(checkpoint)}` };
 }
 
 /** Search Assets' execute for the sync-batch mode. */
 export async function executeSyncBatch(this: IExecuteFunctions, client: SyncBatchClient): Promise<INodeExecutionData[][]> {
   const settings = readSyncBatchSettings(this);
+  // Planned on a scratch copy of the state: a failure leaves the stored state as it was.
+  const staticData = this.getWorkflowStaticData('global');
+  const scratch: IDataObject = { [SYNC_STATE_KEY]: staticData[SYNC_STATE_KEY] ?? {} };
+  const store = new StaticDataStateStore({ getWorkflowStaticData: () => scratch });
   let planned;
   try {
-    planned = await planSyncBatch(client, loadSyncState(this), settings, new Date());
+    planned = await planSyncBatch(client, store, settings, new Date());
   } catch (error) {
-    // Nothing was saved: the next run plans the same batch again.
     throw new NodeOperationError(this.getNode(), error as Error, {
       description: 'The sync checkpoint was not changed; the next run starts from the same place.',
     });
   }
-  saveSyncState(this, planned.state);
-  this.logger.info(`Immich sync batch: ${planned.items.length} assets handed out; ${planned.summary}`);
+  staticData[SYNC_STATE_KEY] = scratch[SYNC_STATE_KEY];
+  this.logger.info(`Immich sync batch: ${planned.summary}`);
   return [planned.items.map((json) => ({ json: { ...json }, pairedItem: { item: 0 } }))];
 }

@@ -7,7 +7,8 @@ import type { TargetMode } from '../../lib/files/target';
 import type { AssetWriteResult } from '../../lib/files/types';
 import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { settleWithConcurrency } from '../../lib/immich/concurrency';
-import type { MetadataPlan } from '../../lib/metadata/types';
+import type { MetadataPlan, ModuleName } from '../../lib/metadata/types';
+import { syncScope } from '../../lib/sync/scope';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
 import { recordCheckpointResults } from './checkpointRecord';
 
@@ -74,6 +75,17 @@ function inputAsset(json: IDataObject): ImmichAssetDetails & { metadataPlan: Met
   return asset as ImmichAssetDetails & { metadataPlan: MetadataPlan };
 }
 
+/** What this run's files were synced for: the modules of the plans, written under these settings. */
+function scopeOf(items: INodeExecutionData[], settings: ItemSettings): string | null {
+  const modules = new Set<ModuleName>();
+  for (const item of items) {
+    const plan = (item.json as { metadataPlan?: Partial<MetadataPlan> }).metadataPlan;
+    if (plan && Array.isArray(plan.modules)) for (const module of plan.modules) modules.add(module);
+  }
+  if (modules.size === 0) return null;
+  return syncScope({ modules: [...modules], libraryPath: settings.libraryPath, mapping: settings.mapping, target: settings.target });
+}
+
 function failedResult(json: IDataObject, reason: string, dryRun: boolean): AssetWriteResult {
   return { assetId: typeof json.id === 'string' ? json.id : 'unknown', file: null, status: 'failed', reason, changes: [], dryRun };
 }
@@ -117,7 +129,8 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   }
 
   const results = settled.map((s, i) => (s.ok ? s.value : failedResult(items[i].json, s.error.message, settings[i].dryRun)));
-  recordCheckpointResults(this, results);
+  const recorded = await recordCheckpointResults(this, results, scopeOf(items, settings[0]));
+  if (recorded.hadBatch) this.logger.info(`Immich sync checkpoint: ${recorded.note ?? recorded.summary}`);
 
   const continueOnFail = this.continueOnFail();
   return [

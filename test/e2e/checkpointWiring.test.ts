@@ -8,9 +8,12 @@ import * as path from 'node:path';
 import { ImmichClient } from '../../lib/immich/client';
 import { AxiosTransport } from '../../lib/immich/transport';
 import type { IDataObject } from 'n8n-workflow';
-import { loadSyncState, saveSyncState } from '../../nodes/shared/checkpointStore';
+import { parseAlbumCache } from '../../lib/sync/albumCache';
+import { parseCheckpoint } from '../../lib/sync/checkpoint';
+import { MISSING_RESULT_REASON, parseWorkBatch } from '../../lib/sync/recorder';
+import { StaticDataStateStore, SYNC_STATE_KEY } from '../../nodes/shared/staticDataStore';
 import { planSyncBatch, type SyncBatchSettings } from '../../nodes/ImmichSearchAssets/checkpointMode';
-import { MISSING_RESULT_REASON, recordCheckpointResults, type ResultLike } from '../../nodes/ImmichWriteMetadata/checkpointRecord';
+import { recordCheckpointResults, type ResultLike } from '../../nodes/ImmichWriteMetadata/checkpointRecord';
 import { createSyntheticLibrary, startSimulator, syntheticAssetId, type Simulator, type SyntheticLibrary } from '../simulator';
 
 const ASSETS = 1200;
@@ -38,15 +41,17 @@ function workflow() {
     staticData,
     /** Search Assets' part of a run: plan, save, return the emitted ids. */
     async search(overrides: Partial<SyncBatchSettings> = {}, now = new Date()): Promise<string[]> {
-      const planned = await planSyncBatch(client, loadSyncState(context), { ...settings, ...overrides }, now);
-      saveSyncState(context, planned.state);
+      const planned = await planSyncBatch(client, new StaticDataStateStore(context), { ...settings, ...overrides }, now);
       return planned.items.map((item) => item.id);
     },
     /** Write Metadata's part: record one result per id. */
     record(results: ResultLike[]) {
-      return recordCheckpointResults(context, results);
+      return recordCheckpointResults(context, results, null);
     },
-    state: () => loadSyncState(context),
+    state: () => {
+      const stored = (staticData[SYNC_STATE_KEY] ?? {}) as Record<string, unknown>;
+      return { checkpoint: parseCheckpoint(stored.checkpoint), albumCache: parseAlbumCache(stored.albumCache), batch: parseWorkBatch(stored.batch) };
+    },
   };
 }
 
@@ -61,7 +66,7 @@ test('a full pass is handed out in batches of Max Assets Per Run, resuming behin
     batchSizes.push(ids.length);
     if (ids.length === 0) break;
     seen.push(...ids);
-    expect(wf.record(unchanged(ids)).recorded).toBe(true);
+    expect((await wf.record(unchanged(ids))).recorded).toBe(true);
   }
   // listing order is fileCreatedAt ascending, which is index order in the synthetic library
   expect(batchSizes).toEqual([500, 500, 200, 0]);
@@ -76,7 +81,7 @@ test('failed and missing results are retried first on the next run, then leave t
   const wf = workflow();
   const first = await wf.search({ maxAssetsPerRun: 10 });
   const [failing, missing, ...rest] = first;
-  wf.record([{ assetId: failing, status: 'failed', reason: 'disk full', dryRun: false }, ...unchanged(rest)]);
+  await wf.record([{ assetId: failing, status: 'failed', reason: 'disk full', dryRun: false }, ...unchanged(rest)]);
   const { checkpoint } = wf.state();
   expect(checkpoint.retries[failing]).toMatchObject({ attempts: 1, lastError: 'disk full', parked: false });
   expect(checkpoint.retries[missing]).toMatchObject({ attempts: 1, lastError: MISSING_RESULT_REASON });
@@ -85,14 +90,14 @@ test('failed and missing results are retried first on the next run, then leave t
   const second = await wf.search({ maxAssetsPerRun: 10 });
   expect(second.slice(0, 2).sort()).toEqual([failing, missing].sort());
   expect(second[2]).toBe(syntheticAssetId(10));
-  wf.record(second.map((assetId) => ({ assetId, status: 'written', dryRun: false })));
+  await wf.record(second.map((assetId) => ({ assetId, status: 'written', dryRun: false })));
   expect(wf.state().checkpoint.retries).toEqual({});
 });
 
 test('a dry run does not move the checkpoint', async () => {
   const wf = workflow();
   const first = await wf.search({ maxAssetsPerRun: 5 });
-  const outcome = wf.record(first.map((assetId) => ({ assetId, status: 'written', dryRun: true })));
+  const outcome = await wf.record(first.map((assetId) => ({ assetId, status: 'written', dryRun: true })));
   expect(outcome.recorded).toBe(false);
   expect(wf.state().checkpoint.pass!.cursor).toBeNull();
   expect(await wf.search({ maxAssetsPerRun: 5 })).toEqual(first);
@@ -101,7 +106,7 @@ test('a dry run does not move the checkpoint', async () => {
 test('an incremental pass lists changed assets and every asset of a renamed person', async () => {
   const wf = workflow();
   const small = { maxAssetsPerRun: 5000 };
-  wf.record(unchanged(await wf.search(small)));
+  await wf.record(unchanged(await wf.search(small)));
   expect(await wf.search(small)).toEqual([]); // nothing changed: the pass completes without a batch
 
   const person = [...synthetic.library.people.values()].find((p) => p.name === 'Person 1')!;
@@ -118,7 +123,7 @@ test('an incremental pass lists changed assets and every asset of a renamed pers
 
 test('Reset Checkpoint starts a new full pass', async () => {
   const wf = workflow();
-  wf.record(unchanged(await wf.search({ maxAssetsPerRun: 3 })));
+  await wf.record(unchanged(await wf.search({ maxAssetsPerRun: 3 })));
   const again = await wf.search({ maxAssetsPerRun: 3, resetCheckpoint: true });
   expect(again).toEqual([0, 1, 2].map(syntheticAssetId));
 });
@@ -128,7 +133,7 @@ const DAY_MS = 24 * 3600_000;
 test('an album gaining or losing an asset is picked up by the next incremental run, well within the album cache TTL', async () => {
   const wf = workflow();
   const run = { maxAssetsPerRun: 5000, albumCacheTtlMs: DAY_MS };
-  wf.record(unchanged(await wf.search(run)));
+  await wf.record(unchanged(await wf.search(run)));
   const albumsFetchedAt = wf.state().albumCache!.fetchedAt;
 
   const album = synthetic.library.albumByName('Album 2')!;
@@ -138,19 +143,19 @@ test('an album gaining or losing an asset is picked up by the next incremental r
   expect(afterAdd).toContain(asset);
   expect(wf.state().albumCache!.fetchedAt).not.toBe(albumsFetchedAt);
   expect(wf.state().albumCache!.membership[asset]).toEqual(['Album 2']);
-  wf.record(unchanged(afterAdd));
+  await wf.record(unchanged(afterAdd));
 
   synthetic.library.removeAssetFromAlbum(album.id, asset);
   const afterRemove = await wf.search(run);
   expect(afterRemove).toContain(asset);
   expect(wf.state().albumCache!.membership[asset]).toBeUndefined();
-  wf.record(unchanged(afterRemove));
+  await wf.record(unchanged(afterRemove));
 });
 
 test('Clear Album Cache keeps the old membership as the baseline, so an album change made before is still found', async () => {
   const wf = workflow();
   const run = { maxAssetsPerRun: 5000, albumCacheTtlMs: DAY_MS };
-  wf.record(unchanged(await wf.search(run)));
+  await wf.record(unchanged(await wf.search(run)));
 
   const album = synthetic.library.albumByName('Album 3')!;
   const asset = syntheticAssetId(26); // 26 mod 10 = 6: in no album
@@ -159,7 +164,7 @@ test('Clear Album Cache keeps the old membership as the baseline, so an album ch
     const ids = await wf.search({ ...run, clearAlbumCache: true });
     expect(ids).toContain(asset);
     expect(wf.state().albumCache!.membership[asset]).toEqual(['Album 3']);
-    wf.record(unchanged(ids));
+    await wf.record(unchanged(ids));
   } finally {
     synthetic.library.removeAssetFromAlbum(album.id, asset);
   }

@@ -125,8 +125,8 @@ test('Sync Batch mode hands out the first batch and leaves it in workflow static
   expect(error).toBeNull();
   expect(items).toHaveLength(5);
   expect(new Set(items.map((i) => i.json.id)).size).toBe(5);
-  const state = (staticData.global as Record<string, unknown>).immichMetadataSync as { batch: { segments: Array<{ assets: Array<{ id: string }> }> } };
-  expect(state.batch.segments.flatMap((s) => s.assets.map((a) => a.id))).toEqual(items.map((i) => i.json.id));
+  const state = (staticData.global as Record<string, unknown>).immichMetadataSync as { batch: { steps: Array<{ kind: string; id?: string }> } };
+  expect(state.batch.steps.filter((s) => s.kind === 'asset').map((s) => s.id)).toEqual(items.map((i) => i.json.id));
   // album membership is read for the pass, in the same execution
   expect(sim.requestCount('GET /albums')).toBe(1);
 });
