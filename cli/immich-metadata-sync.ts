@@ -10,14 +10,14 @@ import * as path from 'path';
 import { assertExifToolRuns, createExifTool, ExifToolUnavailableError } from '../lib/files/exiftoolPool';
 import { PathMappingConfigError, validateMapping } from '../lib/files/pathMapping';
 import { ImmichClient } from '../lib/immich/client';
-import { ImmichApiError } from '../lib/immich/errors';
+import { ImmichApiError, ServerContractError } from '../lib/immich/errors';
 import { AxiosTransport } from '../lib/immich/transport';
 import { clearAlbumCache } from '../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint } from '../lib/sync/checkpoint';
 import { runSync, SyncRunError, type RunSyncSummary } from '../lib/sync/runSync';
 import { FileStateStore } from '../lib/sync/stateStore';
 import { CliConfig, describeStart, LOG_FILE_NAME, parseCli, UsageError, USAGE } from './args';
-import { Reporter, resultLine, summaryLine } from './output';
+import { coverageLine, Reporter, resultLine, summaryLine } from './output';
 
 export const EXIT_OK = 0;
 export const EXIT_SOME_FAILED = 1;
@@ -142,7 +142,9 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
     } catch (error) {
       if (!(error instanceof SyncRunError)) throw error;
       reporter.line(summaryLine(error.summary));
-      throw new SetupError(`${messageOf(error.cause)} What was finished is saved; run again with --resume to continue.`);
+      reporter.line(coverageLine(error.summary));
+      const cause = error.cause instanceof ServerContractError ? `The Immich server at ${config.url} broke the API contract: ${messageOf(error.cause)}` : messageOf(error.cause);
+      throw new SetupError(`${cause} What was finished is saved; run again with --resume to continue.`);
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -156,6 +158,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
   else if (!summary.passCompleted && !config.dryRun) reporter.line('stopped at --max-assets: run again with --resume to continue');
   if (config.dryRun) reporter.line('dry run: no file was changed');
   reporter.line(summaryLine(summary));
+  reporter.line(coverageLine(summary));
   if (summary.interrupted && stoppedBy) return signalExitCode(stoppedBy);
   return summary.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
 }

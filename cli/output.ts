@@ -21,6 +21,11 @@ export function summaryLine(counts: Counts): string {
   return `written ${counts.written}, unchanged ${counts.unchanged}, skipped ${counts.skipped}, failed ${counts.failed}`;
 }
 
+/** How many assets the run took on and how many it recorded: they must be equal, or the run failed. */
+export function coverageLine(counts: { listed: number; byId: number; handled: number }): string {
+  return `listed ${counts.listed}, by id ${counts.byId}, handled ${counts.handled}`;
+}
+
 /** The line for one asset, or null for an unchanged one (those only count). */
 export function resultLine(result: AssetWriteResult, originalPath: string | null): string | null {
   // Paths come from the server and the disk: a newline or escape sequence in one must not forge output lines.
