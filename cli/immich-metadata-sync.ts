@@ -141,8 +141,8 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
       });
     } catch (error) {
       if (!(error instanceof SyncRunError)) throw error;
-      reporter.line(summaryLine(error.summary));
       reporter.line(coverageLine(error.summary));
+      reporter.line(summaryLine(error.summary));
       const cause = error.cause instanceof ServerContractError ? `The Immich server at ${config.url} broke the API contract: ${messageOf(error.cause)}` : messageOf(error.cause);
       throw new SetupError(`${cause} What was finished is saved; run again with --resume to continue.`);
     }
@@ -157,8 +157,9 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
   if (summary.interrupted) reporter.line('interrupted: run again with --resume to continue where this run stopped');
   else if (!summary.passCompleted && !config.dryRun) reporter.line('stopped at --max-assets: run again with --resume to continue');
   if (config.dryRun) reporter.line('dry run: no file was changed');
-  reporter.line(summaryLine(summary));
+  // The seed's closing line stays the last one.
   reporter.line(coverageLine(summary));
+  reporter.line(summaryLine(summary));
   if (summary.interrupted && stoppedBy) return signalExitCode(stoppedBy);
   return summary.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
 }

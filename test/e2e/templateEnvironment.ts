@@ -18,6 +18,8 @@ const CREDENTIAL = { id: 'immichSimulator01', name: 'Immich' };
 export interface TemplateSummary {
   dryRun: boolean;
   total: number;
+  /** Assets Search Assets handed out; equal to total, or the Summary node fails the run. */
+  handedOut: number;
   written: number;
   unchanged: number;
   skipped: number;

@@ -90,6 +90,14 @@ export function parseSummary(line: string): Counts {
   return { written: Number(m[1]), unchanged: Number(m[2]), skipped: Number(m[3]), failed: Number(m[4]) };
 }
 
+/** The run's "listed N, by id M, handled K" line. */
+export function parseCoverage(lines: readonly string[]): { listed: number; byId: number; handled: number } {
+  const line = lines.find((l) => /^listed \d+, by id \d+, handled \d+$/.test(l));
+  if (!line) throw new Error(`no coverage line in the output:\n${lines.slice(-5).join('\n')}`);
+  const [listed, byId, handled] = (line.match(/\d+/g) ?? []).map(Number);
+  return { listed, byId, handled };
+}
+
 const temps: string[] = [];
 
 export function tempDir(prefix: string): string {
