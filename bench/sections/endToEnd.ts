@@ -26,6 +26,15 @@ interface RunFigures {
   outputBytes: number; // what `n8n execute` printed
 }
 
+/** A server that caps search pages (a fork or proxy): the template must still list every asset once. */
+const PAGE_CAP = 50;
+
+interface CappedRun {
+  assets: number;
+  seconds: number;
+  workflowSeconds: number;
+}
+
 interface SqliteDatabase {
   prepare(sql: string): { all(...params: unknown[]): unknown[] };
   close(): void;
@@ -124,6 +133,7 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
   const perRun = scale.e2eMaxPerRun;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immich-bench-e2e-'));
   const runs: RunFigures[] = [];
+  const capped: CappedRun[] = [];
   const problems: string[] = [];
   let baselineAssetsPerSecond = 0;
   const lib = await simulatedLibrary(n);
@@ -177,6 +187,23 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
       if (figures.assets === 0) break;
     }
     if (handled < n) problems.push(`only ${handled} of ${n} assets handled in ${runs.length} runs`);
+
+    // The same library once more, from a fresh copy of the workflow (a full pass that finds every file
+    // unchanged), against a server that caps search pages at PAGE_CAP assets whatever `size` asks.
+    lib.simulator.setSearchBehaviour({ pageCap: PAGE_CAP });
+    const copyId = await env.importCopy('immichBenchPageCapped', lib.photoDir, { dryRun: false, maxAssetsPerRun: perRun });
+    const listedTimes = new Map<string, number>();
+    for (let i = 0; i < maxRuns + 1; i++) {
+      const command = await env.n8n.n8n(['execute', `--id=${copyId}`], 'n8n execute', 20 * 60_000);
+      const execution = newExecutions(env.n8n.userFolder, n8nBin, seenExecutions)[0];
+      const listed = execution ? firstOutput(execution, SEARCH_NODE).map((item) => item.json as { id: string; syncOrigin?: string }) : [];
+      for (const item of listed) if (!item.syncOrigin) listedTimes.set(item.id, (listedTimes.get(item.id) ?? 0) + 1);
+      capped.push({ assets: listed.length, seconds: command.durationMs / 1000, workflowSeconds: execution?.seconds ?? 0 });
+      log(`  page-capped run ${i + 1}: ${listed.length} assets in ${(command.durationMs / 1000).toFixed(1)} s (workflow ${(execution?.seconds ?? 0).toFixed(1)} s)`);
+      if (listed.length === 0) break;
+    }
+    const twice = [...listedTimes.values()].filter((times) => times > 1).length;
+    if (listedTimes.size !== n || twice > 0) problems.push(`pages capped at ${PAGE_CAP}: ${listedTimes.size} of ${n} assets listed, ${twice} more than once`);
     const violations = violationsOf(lib.simulator);
     if (violations) problems.push(`spec violations: ${violations}`);
   } finally {
@@ -203,7 +230,7 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
   } finally {
     await twin.close();
   }
-  return { figures: endToEndFigures(n, perRun, runs, baselineAssetsPerSecond, problems), notDone: [] };
+  return { figures: [...endToEndFigures(n, perRun, runs, baselineAssetsPerSecond, problems), ...cappedFigures(n, runs, capped)], notDone: [] };
 }
 
 function endToEndFigures(n: number, perRun: number, runs: RunFigures[], baselineAssetsPerSecond: number, problems: string[]): Figure[] {
@@ -243,6 +270,20 @@ function endToEndFigures(n: number, perRun: number, runs: RunFigures[], baseline
       id: 'e2e.storedData', section, name: 'stored execution data per run (largest)', value: stored.length ? Math.max(...stored) / 1024 : null, unit: 'KiB',
       baselineName: 'per asset', baselineValue: stored.length ? Math.max(...stored) / 1024 / perRun : null,
       note: stored.length ? `per run: ${stored.map((b) => Math.round(b / 1024)).join(', ')} KiB; printed run data largest ${Math.round(Math.max(...runs.map((r) => r.outputBytes)) / 1024)} KiB` : 'n8n stored no execution data for CLI runs',
+    },
+  ];
+}
+
+function cappedFigures(n: number, runs: RunFigures[], capped: CappedRun[]): Figure[] {
+  const section = '4 n8n e2e';
+  const assets = capped.reduce((sum, r) => sum + r.assets, 0);
+  const workflowSeconds = capped.reduce((sum, r) => sum + r.workflowSeconds, 0);
+  const firstPass = runs.reduce((sum, r) => sum + r.assets, 0) / runs.reduce((sum, r) => sum + r.workflowSeconds, 0);
+  return [
+    {
+      id: 'e2e.pageCappedRate', section, name: `template in n8n, full re-check of ${n} unchanged assets, pages capped at ${PAGE_CAP} by the server`, value: workflowSeconds > 0 ? assets / workflowSeconds : null, unit: 'assets/s',
+      baselineName: 'first pass (uncapped pages, writing)', baselineValue: firstPass, ratio: workflowSeconds > 0 ? assets / workflowSeconds / firstPass : null, ratioLabel: 'of baseline',
+      target: `all ${n} listed exactly once`, pass: assets === n, note: `${capped.length} executes, ${assets} assets handed out`,
     },
   ];
 }
