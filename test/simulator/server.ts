@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { albumDto, assetDetailDto, faceDto, personDto, searchItemDto, tagDto, userAdminDto, type ServerMode } from './dto';
 import { FaultQueue, type FaultSpec, type InjectedFault } from './faults';
+import { parseSearchBehaviour, type SearchBehaviour } from './search-behaviour';
 import type { SimAsset, SimLibrary } from './library';
 import { sharedSpecValidator, type MatchedOperation, type SpecValidator } from './spec';
 
@@ -25,6 +26,8 @@ export interface SimulatorOptions {
   permissions?: string[] | 'all';
   /** How many requests to keep in the log (counts are always complete). */
   logLimit?: number;
+  /** Paging and ordering behaviours of POST /search/metadata (default: Immich's own). */
+  search?: SearchBehaviour;
 }
 
 export interface Violation {
@@ -58,6 +61,9 @@ export interface Simulator {
   resetRequests(): void;
   inject(fault: FaultSpec): void;
   clearFaults(): void;
+  /** Replaces the search behaviour (all of it) and restarts its request count. */
+  setSearchBehaviour(behaviour: SearchBehaviour): void;
+  searchBehaviour(): SearchBehaviour;
   close(): Promise<void>;
 }
 
@@ -119,6 +125,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     inject: (fault) => state.faults.add(fault),
     clearFaults: () => state.faults.clear(),
+    setSearchBehaviour: (behaviour) => state.setSearchBehaviour(behaviour),
+    searchBehaviour: () => ({ ...state.searchBehaviour }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -136,6 +144,9 @@ class SimulatorState {
   readonly faults = new FaultQueue();
   private searchCache: { version: number; key: string; indices: number[] } | null = null;
   private readonly startedAt = new Date().toISOString();
+  searchBehaviour: SearchBehaviour;
+  /** POST /search/metadata requests since the behaviour was set (SearchPageInfo.requestIndex). */
+  private searchRequests = 0;
 
   constructor(
     private readonly options: SimulatorOptions,
@@ -143,6 +154,12 @@ class SimulatorState {
   ) {
     this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
     this.mode = options.mode ?? 'v3';
+    this.searchBehaviour = { ...options.search };
+  }
+
+  setSearchBehaviour(behaviour: SearchBehaviour): void {
+    this.searchBehaviour = { ...behaviour };
+    this.searchRequests = 0;
   }
 
   private get library(): SimLibrary {
@@ -317,6 +334,7 @@ class SimulatorState {
   }
 
   private search(body: Record<string, unknown>, endless: boolean): unknown {
+    this.searchBehaviour.beforePage?.({ requestIndex: this.searchRequests++, body });
     const page = (body.page as number | undefined) ?? 1;
     const size = (body.size as number | undefined) ?? 250;
     const { page: _p, size: _s, ...filters } = body;
@@ -398,6 +416,14 @@ class SimulatorState {
   private handleControl(method: string, path: string, rawBody: string, res: http.ServerResponse): void {
     if (method === 'GET' && path === '/__simulator/state') {
       return sendJson(res, 200, { violations: this.violations, counts: Object.fromEntries(this.counts), injected: this.faults.injected() });
+    }
+    if (method === 'POST' && path === '/__simulator/search-behaviour') {
+      try {
+        this.setSearchBehaviour(parseSearchBehaviour(JSON.parse(rawBody)));
+      } catch (error) {
+        return sendJson(res, 400, errorBody(400, (error as Error).message));
+      }
+      return sendJson(res, 200, { ok: true, behaviour: this.searchBehaviour });
     }
     if (method === 'POST' && path === '/__simulator/fault') {
       this.faults.add(JSON.parse(rawBody) as FaultSpec);
