@@ -26,7 +26,8 @@ afterEach(async () => {
 test('Return All emits one item per asset, each paired with the input item', async () => {
   const { items, error } = await runNode(ImmichSearchAssets, { returnAll: true, options: { pageSize: 5 } }, [{ json: {} }], { credentials: credentials() });
   expect(error).toBeNull();
-  const visible = [...sample.library.allAssets()].filter((a) => a.deletedAt === null && a.visibility !== 'hidden');
+  // Immich v3 without `visibility`: everything but trashed and locked assets (hidden live-photo videos too)
+  const visible = [...sample.library.allAssets()].filter((a) => a.deletedAt === null && a.visibility !== 'locked');
   expect(items.map((i) => i.json.id).sort()).toEqual(visible.map((a) => a.id).sort());
   expect(items.every((i) => JSON.stringify(i.pairedItem) === JSON.stringify({ item: 0 }))).toBe(true);
   const portrait = items.find((i) => i.json.originalFileName === 'portrait.jpg')!.json;

@@ -129,7 +129,7 @@ export function assetBaseDto(asset: SimAsset): Record<string, unknown> {
 }
 
 export function searchItemDto(asset: SimAsset, library: SimLibrary, options: { withExif: boolean; withPeople: boolean }): Record<string, unknown> {
-  const dto: Record<string, unknown> = { ...assetBaseDto(asset), ownerId: library.owner.id };
+  const dto: Record<string, unknown> = { ...assetBaseDto(asset), ownerId: asset.ownerId ?? library.owner.id };
   if (options.withExif) dto.exifInfo = exifDto(asset);
   if (options.withPeople) dto.people = peopleOf(asset, library).map(personDto);
   return dto;
@@ -137,7 +137,8 @@ export function searchItemDto(asset: SimAsset, library: SimLibrary, options: { w
 
 /** GET /assets/{id}: v3 lists people without faces (faces come from GET /faces); v2 nests them. */
 export function assetDetailDto(asset: SimAsset, library: SimLibrary, mode: ServerMode, at: string): Record<string, unknown> {
-  const dto: Record<string, unknown> = { ...assetBaseDto(asset), ownerId: library.owner.id, owner: userDto(library.owner, at) };
+  const owner = (asset.ownerId && library.users.get(asset.ownerId)) || library.owner;
+  const dto: Record<string, unknown> = { ...assetBaseDto(asset), ownerId: owner.id, owner: userDto(owner, at) };
   const exif = exifDto(asset);
   if (exif) dto.exifInfo = exif;
   dto.tags = asset.tagIds.map((id) => library.tags.get(id)).filter((t): t is SimTag => t !== undefined).map(tagDto);

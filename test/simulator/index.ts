@@ -4,3 +4,4 @@ export { SimLibrary, uuidFrom, type SimAsset, type SimFace, type SimPerson, type
 export { createSampleLibrary, SAMPLE_PEOPLE, IMMICH_LIBRARY_ROOT, type SampleLibrary, type SampleEntry } from './sample-library';
 export { createSyntheticLibrary, syntheticAssetId, type SyntheticLibrary, type SyntheticOptions } from './synthetic-library';
 export { sharedDir, samplesDir, openApiPath, repoRoot } from './paths';
+export { parseSearchBehaviour, searchBehaviourFromEnv, type SearchBehaviour, type SearchBehaviourJson, type SearchPageInfo, type TieOrder } from './search-behaviour';

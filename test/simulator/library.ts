@@ -7,6 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 
+/** Where the simulated Immich keeps its library (originalPath prefix). */
+export const IMMICH_LIBRARY_ROOT = '/usr/src/app/upload/library';
+
 export type SimAssetType = 'IMAGE' | 'VIDEO' | 'AUDIO' | 'OTHER';
 export type SimVisibility = 'archive' | 'timeline' | 'hidden' | 'locked';
 
@@ -25,6 +28,7 @@ export interface SimExif {
   exifImageHeight: number | null;
   make: string | null;
   model: string | null;
+  lensModel?: string | null;
   fileSizeInByte: number | null;
 }
 
@@ -42,6 +46,8 @@ export interface SimFace {
 
 export interface SimAsset {
   id: string;
+  /** The user the asset belongs to; absent: the library's owner (the API key's user). */
+  ownerId?: string;
   type: SimAssetType;
   originalPath: string;
   originalFileName: string;
@@ -81,6 +87,10 @@ export interface SimAlbum {
   createdAt: string;
   updatedAt: string;
   assetIds: Set<string>;
+  /** Absent: the library's owner. */
+  ownerId?: string;
+  /** Users the album is shared with (album_user rows); they may search it with albumIds. */
+  sharedWithUserIds?: string[];
 }
 
 export interface SimTag {
@@ -105,6 +115,10 @@ export interface AssetStore {
   indexOf(id: string): number;
   /** Replace an asset after a mutation (stores that generate assets keep only the changed ones). */
   put(index: number, asset: SimAsset): void;
+  /** Appends an asset; returns its index. */
+  add(asset: SimAsset): number;
+  /** Removes the asset at index; later assets move down by one. */
+  remove(index: number): void;
 }
 
 export class ArrayAssetStore implements AssetStore {
@@ -124,6 +138,16 @@ export class ArrayAssetStore implements AssetStore {
   put(index: number, asset: SimAsset): void {
     this.assets[index] = asset;
   }
+  add(asset: SimAsset): number {
+    this.assets.push(asset);
+    this.byId.set(asset.id, this.assets.length - 1);
+    return this.assets.length - 1;
+  }
+  remove(index: number): void {
+    const [gone] = this.assets.splice(index, 1);
+    this.byId.delete(gone.id);
+    for (let i = index; i < this.assets.length; i++) this.byId.set(this.assets[i].id, i);
+  }
 }
 
 /** Deterministic version-4-shaped UUID from a seed (the spec's uuid pattern demands version 4). */
@@ -137,9 +161,14 @@ export class SimLibrary {
   readonly people = new Map<string, SimPerson>();
   readonly albums = new Map<string, SimAlbum>();
   readonly tags = new Map<string, SimTag>();
+  /** Other users (owners of assets or albums shared with the library's owner). */
+  readonly users = new Map<string, SimUser>();
+  /** Partners whose assets appear in the owner's timeline, and so in the owner's searches (Immich: getMyPartnerIds with timelineEnabled). */
+  timelinePartnerIds: string[] = [];
   /** Increases on every mutation; the server drops cached search results when it changes. */
   version = 0;
   private lastClock = 0;
+  private addedCount = 0;
 
   constructor(
     readonly assets: AssetStore,
@@ -261,6 +290,94 @@ export class SimLibrary {
     if (touch) album.updatedAt = this.now();
     this.version++;
     return album;
+  }
+
+  /**
+   * A new asset, as an upload would create it: fresh id, checksum and path (under
+   * `${IMMICH_LIBRARY_ROOT}/added/`), createdAt = updatedAt = now; `partial` overrides any field.
+   * No file is written; give `originalPath` of a file you placed if the test reads it.
+   */
+  addAsset(partial: Partial<SimAsset> = {}): SimAsset {
+    const n = ++this.addedCount;
+    const at = this.now();
+    const id = partial.id ?? uuidFrom(`sim-added:${this.owner.id}:${n}:${at}`);
+    if (this.assets.indexOf(id) >= 0) throw new Error(`simulator: asset ${id} exists already`);
+    const taken = partial.fileCreatedAt ?? at;
+    const name = partial.originalFileName ?? `added-${String(n).padStart(4, '0')}.jpg`;
+    const asset: SimAsset = {
+      id,
+      type: 'IMAGE',
+      originalPath: `${IMMICH_LIBRARY_ROOT}/added/${name}`,
+      originalFileName: name,
+      originalMimeType: 'image/jpeg',
+      libraryId: null,
+      createdAt: at,
+      updatedAt: at,
+      fileCreatedAt: taken,
+      fileModifiedAt: taken,
+      localDateTime: taken,
+      isFavorite: false,
+      visibility: 'timeline',
+      deletedAt: null,
+      isEdited: false,
+      width: 640,
+      height: 480,
+      durationMs: null,
+      checksum: createHash('sha1').update(`sim-added:${id}`).digest('base64'),
+      exif: {
+        dateTimeOriginal: taken,
+        timeZone: 'UTC',
+        description: '',
+        rating: null,
+        latitude: null,
+        longitude: null,
+        city: null,
+        state: null,
+        country: null,
+        orientation: '1',
+        exifImageWidth: 640,
+        exifImageHeight: 480,
+        make: null,
+        model: null,
+        fileSizeInByte: null,
+      },
+      tagIds: [],
+      faces: [],
+      ...partial,
+    };
+    asset.id = id;
+    this.assets.add(asset);
+    this.version++;
+    return asset;
+  }
+
+  /** Deletes for good (trash emptied): gone from search, GET /assets/{id} and its albums. */
+  deleteAsset(assetId: string): void {
+    const index = this.assets.indexOf(assetId);
+    if (index < 0) throw new Error(`simulator: no asset ${assetId}`);
+    this.assets.remove(index);
+    for (const album of this.albums.values()) album.assetIds.delete(assetId);
+    this.version++;
+  }
+
+  /** The capture time as Immich holds it after an edit and re-extraction: fileCreatedAt, localDateTime, exif date. */
+  setFileCreatedAt(assetId: string, iso: string): SimAsset {
+    if (Number.isNaN(Date.parse(iso))) throw new Error(`simulator: ${iso} is not a date-time`);
+    const instant = new Date(iso).toISOString();
+    return this.mutateAsset(
+      assetId,
+      (a) => {
+        a.fileCreatedAt = instant;
+        a.localDateTime = instant;
+        if (a.exif) a.exif.dateTimeOriginal = instant;
+      },
+      true,
+    );
+  }
+
+  /** Only updatedAt moves (any other change to the asset row). */
+  touchAsset(assetId: string): SimAsset {
+    return this.mutateAsset(assetId, () => undefined, true);
   }
 
   personByName(name: string): SimPerson | undefined {

@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checksumOf } from './dto';
-import { ArrayAssetStore, buildTags, SimLibrary, uuidFrom, type SimAlbum, type SimAsset, type SimExif, type SimFace, type SimPerson, type SimUser } from './library';
+import { ArrayAssetStore, buildTags, IMMICH_LIBRARY_ROOT, SimLibrary, uuidFrom, type SimAlbum, type SimAsset, type SimExif, type SimFace, type SimPerson, type SimUser } from './library';
 import { loadExpectedImmichReads, samplesDir } from './paths';
 
-export const IMMICH_LIBRARY_ROOT = '/usr/src/app/upload/library';
+export { IMMICH_LIBRARY_ROOT } from './library';
 
 
 export interface SampleEntry {

@@ -7,7 +7,9 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { albumDto, assetDetailDto, faceDto, personDto, searchItemDto, tagDto, userAdminDto, type ServerMode } from './dto';
 import { FaultQueue, type FaultSpec, type InjectedFault } from './faults';
-import type { SimAsset, SimLibrary } from './library';
+import { SearchCache, searchPage, SearchProblem, type SearchPage } from './search';
+import { parseSearchBehaviour, type SearchBehaviour } from './search-behaviour';
+import type { SimLibrary } from './library';
 import { sharedSpecValidator, type MatchedOperation, type SpecValidator } from './spec';
 
 export interface SimulatorOptions {
@@ -25,6 +27,8 @@ export interface SimulatorOptions {
   permissions?: string[] | 'all';
   /** How many requests to keep in the log (counts are always complete). */
   logLimit?: number;
+  /** Paging and ordering behaviours of POST /search/metadata (default: Immich's own). */
+  search?: SearchBehaviour;
 }
 
 export interface Violation {
@@ -58,6 +62,9 @@ export interface Simulator {
   resetRequests(): void;
   inject(fault: FaultSpec): void;
   clearFaults(): void;
+  /** Replaces the search behaviour (all of it) and restarts its request count. */
+  setSearchBehaviour(behaviour: SearchBehaviour): void;
+  searchBehaviour(): SearchBehaviour;
   close(): Promise<void>;
 }
 
@@ -119,6 +126,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     inject: (fault) => state.faults.add(fault),
     clearFaults: () => state.faults.clear(),
+    setSearchBehaviour: (behaviour) => state.setSearchBehaviour(behaviour),
+    searchBehaviour: () => ({ ...state.searchBehaviour }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -134,8 +143,11 @@ class SimulatorState {
   readonly counts = new Map<string, number>();
   readonly log: RecordedRequest[] = [];
   readonly faults = new FaultQueue();
-  private searchCache: { version: number; key: string; indices: number[] } | null = null;
+  private readonly searchCache = new SearchCache();
   private readonly startedAt = new Date().toISOString();
+  searchBehaviour: SearchBehaviour;
+  /** POST /search/metadata requests since the behaviour was set (SearchPageInfo.requestIndex). */
+  private searchRequests = 0;
 
   constructor(
     private readonly options: SimulatorOptions,
@@ -143,6 +155,12 @@ class SimulatorState {
   ) {
     this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
     this.mode = options.mode ?? 'v3';
+    this.searchBehaviour = { ...options.search };
+  }
+
+  setSearchBehaviour(behaviour: SearchBehaviour): void {
+    this.searchBehaviour = { ...behaviour };
+    this.searchRequests = 0;
   }
 
   private get library(): SimLibrary {
@@ -317,87 +335,33 @@ class SimulatorState {
   }
 
   private search(body: Record<string, unknown>, endless: boolean): unknown {
-    const page = (body.page as number | undefined) ?? 1;
-    const size = (body.size as number | undefined) ?? 250;
-    const { page: _p, size: _s, ...filters } = body;
-    const key = JSON.stringify(filters);
-    if (!this.searchCache || this.searchCache.version !== this.library.version || this.searchCache.key !== key) {
-      this.searchCache = { version: this.library.version, key, indices: this.matchingIndices(filters) };
+    let result: SearchPage;
+    try {
+      result = searchPage(this.library, body, this.searchBehaviour, { mode: this.mode, requestIndex: this.searchRequests++, endless }, this.searchCache);
+    } catch (error) {
+      if (error instanceof SearchProblem) throw new HttpProblem(error.status, error.message);
+      throw error;
     }
-    const indices = this.searchCache.indices;
-    let start = (page - 1) * size;
-    if (endless && start >= indices.length) start = Math.max(0, indices.length - size); // a broken server that repeats itself
-    const pageIndices = indices.slice(start, start + size);
     const options = { withExif: body.withExif === true, withPeople: body.withPeople === true };
-    const items = pageIndices.map((i) => searchItemDto(this.library.assets.at(i), this.library, options));
-    const more = endless || start + size < indices.length;
+    const items = result.items.map(({ asset }) => searchItemDto(asset, this.library, options));
     return {
       albums: { total: 0, count: 0, items: [], facets: [] },
-      assets: { total: items.length, count: items.length, items, facets: [], nextPage: more ? String(page + 1) : null },
+      assets: { total: items.length, count: items.length, items, facets: [], nextPage: result.nextPage },
     };
-  }
-
-  /** Indices of matching assets sorted like Immich (fileCreatedAt, then id). */
-  private matchingIndices(f: Record<string, unknown>): number[] {
-    const lib = this.library;
-    const time = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
-    const bounds = {
-      updatedAfter: time(f.updatedAfter),
-      updatedBefore: time(f.updatedBefore),
-      takenAfter: time(f.takenAfter),
-      takenBefore: time(f.takenBefore),
-      createdAfter: time(f.createdAfter),
-      createdBefore: time(f.createdBefore),
-      trashedAfter: time(f.trashedAfter),
-      trashedBefore: time(f.trashedBefore),
-    };
-    const albumSets = ((f.albumIds as string[] | undefined) ?? []).map((id) => lib.albums.get(id)?.assetIds ?? new Set<string>());
-    const personIds = (f.personIds as string[] | undefined) ?? [];
-    const tagIds = (f.tagIds as string[] | null | undefined) ?? [];
-    const inAnyAlbum = f.isNotInAlbum === true ? new Set([...lib.albums.values()].flatMap((a) => [...a.assetIds])) : null;
-    const within = (value: string, after: number | null, before: number | null) => {
-      const t = Date.parse(value);
-      return (after === null || t >= after) && (before === null || t <= before);
-    };
-    const matches = (a: SimAsset): boolean => {
-      if (f.id !== undefined && a.id !== f.id) return false;
-      if (f.type !== undefined && a.type !== f.type) return false;
-      if (f.isFavorite !== undefined && a.isFavorite !== f.isFavorite) return false;
-      if (f.visibility !== undefined ? a.visibility !== f.visibility : a.visibility !== 'timeline' && a.visibility !== 'archive') return false;
-      if (f.withDeleted !== true && a.deletedAt !== null) return false;
-      if ((bounds.trashedAfter !== null || bounds.trashedBefore !== null) && (a.deletedAt === null || !within(a.deletedAt, bounds.trashedAfter, bounds.trashedBefore))) return false;
-      if (f.withExif === true && a.exif === null) return false; // inner join on exif, like Immich
-      if (!within(a.updatedAt, bounds.updatedAfter, bounds.updatedBefore)) return false;
-      if (!within(a.fileCreatedAt, bounds.takenAfter, bounds.takenBefore)) return false;
-      if (!within(a.createdAt, bounds.createdAfter, bounds.createdBefore)) return false;
-      if (albumSets.some((set) => !set.has(a.id))) return false;
-      if (inAnyAlbum?.has(a.id)) return false;
-      if (personIds.length && !personIds.every((pid) => a.faces.some((face) => face.personId === pid))) return false;
-      if (tagIds.length) {
-        const closure = lib.tagClosure(a.tagIds);
-        if (!tagIds.every((tid) => closure.has(tid))) return false;
-      }
-      if (typeof f.originalFileName === 'string' && !a.originalFileName.toLowerCase().includes(f.originalFileName.toLowerCase())) return false;
-      if (typeof f.originalPath === 'string' && !a.originalPath.includes(f.originalPath)) return false;
-      if (typeof f.description === 'string' && !(a.exif?.description ?? '').toLowerCase().includes(f.description.toLowerCase())) return false;
-      if (f.rating !== undefined && (a.exif?.rating ?? null) !== f.rating) return false;
-      if (f.libraryId !== undefined && a.libraryId !== f.libraryId) return false;
-      return true;
-    };
-    const keys: Array<{ index: number; time: number; id: string }> = [];
-    for (let i = 0; i < lib.assets.size; i++) {
-      const asset = lib.assets.at(i);
-      if (matches(asset)) keys.push({ index: i, time: Date.parse(asset.fileCreatedAt), id: asset.id });
-    }
-    const direction = f.order === 'asc' ? 1 : -1;
-    keys.sort((a, b) => (a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) * direction);
-    return keys.map((k) => k.index);
   }
 
   /** Out-of-process control (the demo and e2e start the simulator as a separate process). */
   private handleControl(method: string, path: string, rawBody: string, res: http.ServerResponse): void {
     if (method === 'GET' && path === '/__simulator/state') {
       return sendJson(res, 200, { violations: this.violations, counts: Object.fromEntries(this.counts), injected: this.faults.injected() });
+    }
+    if (method === 'POST' && path === '/__simulator/search-behaviour') {
+      try {
+        this.setSearchBehaviour(parseSearchBehaviour(JSON.parse(rawBody)));
+      } catch (error) {
+        return sendJson(res, 400, errorBody(400, (error as Error).message));
+      }
+      return sendJson(res, 200, { ok: true, behaviour: this.searchBehaviour });
     }
     if (method === 'POST' && path === '/__simulator/fault') {
       this.faults.add(JSON.parse(rawBody) as FaultSpec);
@@ -406,7 +370,7 @@ class SimulatorState {
     if (method === 'POST' && path === '/__simulator/mutate') {
       try {
         const { op, args } = JSON.parse(rawBody) as { op: string; args: unknown[] };
-        const allowed = ['setRating', 'setDescription', 'setLocation', 'setFavorite', 'trashAsset', 'tagAsset', 'renamePerson', 'setPersonHidden', 'assignFace', 'addAssetToAlbum', 'removeAssetFromAlbum', 'renameAlbum'];
+        const allowed = ['setRating', 'setDescription', 'setLocation', 'setFavorite', 'trashAsset', 'tagAsset', 'renamePerson', 'setPersonHidden', 'assignFace', 'addAssetToAlbum', 'removeAssetFromAlbum', 'renameAlbum', 'addAsset', 'deleteAsset', 'setFileCreatedAt', 'touchAsset'];
         if (!allowed.includes(op)) return sendJson(res, 400, errorBody(400, `unknown mutation ${op}; one of ${allowed.join(', ')}`));
         const target = this.library as unknown as Record<string, (...a: unknown[]) => unknown>;
         const result = target[op](...(args ?? []));

@@ -37,22 +37,65 @@ export function syntheticAssetId(index: number): string {
   return ID_PREFIX + index.toString(16).padStart(12, '0');
 }
 
+/**
+ * Physical slots 0..n-1 are generated, n.. are added assets; removed slots are skipped, so a position
+ * (what AssetStore calls index) maps to a slot by counting the removed slots before it.
+ */
 class SyntheticStore implements AssetStore {
   private readonly changed = new Map<number, SimAsset>();
+  private readonly added: SimAsset[] = [];
+  private readonly addedSlots = new Map<string, number>();
+  /** Sorted removed slots. */
+  private readonly removed: number[] = [];
   constructor(
-    readonly size: number,
+    private readonly generated: number,
     private readonly build: (index: number) => SimAsset,
   ) {}
+  get size(): number {
+    return this.generated + this.added.length - this.removed.length;
+  }
+  private slotOf(position: number): number {
+    let slot = position;
+    for (const r of this.removed) {
+      if (r <= slot) slot++;
+      else break;
+    }
+    return slot;
+  }
+  private positionOf(slot: number): number {
+    let before = 0;
+    for (const r of this.removed) {
+      if (r === slot) return -1;
+      if (r < slot) before++;
+      else break;
+    }
+    return slot - before;
+  }
   at(index: number): SimAsset {
-    return this.changed.get(index) ?? this.build(index);
+    const slot = this.slotOf(index);
+    return this.changed.get(slot) ?? (slot < this.generated ? this.build(slot) : this.added[slot - this.generated]);
   }
   indexOf(id: string): number {
+    const added = this.addedSlots.get(id);
+    if (added !== undefined) return this.positionOf(added);
     if (!id.startsWith(ID_PREFIX)) return -1;
-    const index = parseInt(id.slice(ID_PREFIX.length), 16);
-    return Number.isInteger(index) && index >= 0 && index < this.size ? index : -1;
+    const slot = parseInt(id.slice(ID_PREFIX.length), 16);
+    return Number.isInteger(slot) && slot >= 0 && slot < this.generated ? this.positionOf(slot) : -1;
   }
   put(index: number, asset: SimAsset): void {
-    this.changed.set(index, asset);
+    this.changed.set(this.slotOf(index), asset);
+  }
+  add(asset: SimAsset): number {
+    const slot = this.generated + this.added.length;
+    this.added.push(asset);
+    this.addedSlots.set(asset.id, slot);
+    return this.positionOf(slot);
+  }
+  remove(index: number): void {
+    const slot = this.slotOf(index);
+    this.changed.delete(slot);
+    const at = this.removed.findIndex((r) => r > slot);
+    this.removed.splice(at < 0 ? this.removed.length : at, 0, slot);
   }
 }
 
