@@ -21,75 +21,124 @@ import { compareInstants, type ListingRequest } from './checkpoint';
 
 export type SearchPager = Pick<ImmichClient, 'searchPage'>;
 
-/** Pages in a row that bring no new asset beyond what the ids already seen could explain. */
-const SPARE_PAGES_WITHOUT_NEWS = 2;
+/** Re-listings of a tie group that keeps changing while it is listed; a round that finds nothing ends it. */
+const MAX_TIE_ROUNDS = 4;
+/** Pages of a tie group beyond what its assets can fill, before the walk calls the server stuck. */
+const SPARE_TIE_PAGES = 2;
 
 export async function* walkListing(client: SearchPager, listing: ListingRequest, pageSize: number): AsyncGenerator<ImmichAssetSummary> {
-  let after: string | undefined = listing.filters.takenAfter;
-  let seenAtAfter = new Set(listing.skipIds);
-  let token: string | null = null;
-  let tokensOfSearch = new Set<string>();
-  let pagesWithoutNews = 0;
-  const request = (): Promise<ImmichSearchPage> => {
-    const filters = { ...listing.filters, ...(after !== undefined ? { takenAfter: after } : {}), withExif: true, withPeople: true };
-    const pending = client.searchPage(filters, token, pageSize);
-    pending.catch(() => undefined); // awaited below; this only keeps an early exit from leaving it unhandled
+  const search = (bounds: { takenAfter?: string; takenBefore?: string }, token: string | null): Promise<ImmichSearchPage> => {
+    const pending = client.searchPage({ ...listing.filters, ...bounds, withExif: true, withPeople: true }, token, pageSize);
+    pending.catch(() => undefined); // awaited later; this only keeps an early exit from leaving it unhandled
     return pending;
   };
 
-  let next: Promise<ImmichSearchPage> | null = request();
+  /**
+   * Every asset at one instant that is not in `seen`. Only here does the walk follow nextPage: a tie group
+   * larger than a page has no other key to page by. Offset pages are only as good as the group holding
+   * still (an asset added or removed between two pages shifts the window), so the instant is listed again
+   * until a round brings nothing unseen.
+   */
+  const unseenAt = async (instant: string, seen: Set<string>): Promise<ImmichAssetSummary[]> => {
+    const found: ImmichAssetSummary[] = [];
+    for (let round = 0; round < MAX_TIE_ROUNDS; round++) {
+      let token: string | null = null;
+      const tokens = new Set<string>();
+      let news = 0;
+      do {
+        const page: ImmichSearchPage = await search({ takenAfter: instant, takenBefore: instant }, token);
+        for (const asset of page.items) {
+          assertValidTime(asset);
+          if (compareInstants(asset.fileCreatedAt, instant) !== 0) throw outOfOrder(asset, instant, `only ${instant} was asked`);
+          if (seen.has(asset.id)) continue;
+          seen.add(asset.id);
+          found.push(asset);
+          news += 1;
+        }
+        if (page.next !== null && (page.next === token || tokens.has(page.next))) throw stuck(`nextPage "${page.next}" was already answered`);
+        if (page.next !== null) tokens.add(page.next);
+        if (tokens.size > seen.size + SPARE_TIE_PAGES) throw stuck(`${tokens.size} pages for the ${seen.size} assets at ${instant}`);
+        token = page.next;
+      } while (token !== null);
+      if (news === 0) break;
+    }
+    return found;
+  };
+
+  // Each step is the first page of a fresh search from `after`: inclusive with the ids seen there skipped,
+  // or, behind a tie group listed whole, from the next millisecond (Immich's times have millisecond precision).
+  let after: { instant: string; inclusive: boolean } | null = listing.filters.takenAfter ? { instant: listing.filters.takenAfter, inclusive: true } : null;
+  let seenAtAfter = new Set(listing.skipIds);
+  const from = (): { takenAfter?: string } => (after === null ? {} : { takenAfter: after.inclusive ? after.instant : nextMillisecond(after.instant) });
+
+  let next: Promise<ImmichSearchPage> | null = search(from(), null);
   while (next) {
     const page: ImmichSearchPage = await next;
     next = null;
-    assertInOrder(page.items, after);
+    assertInOrder(page.items, after && (after.inclusive ? after.instant : nextMillisecond(after.instant)));
+    const first = page.items[0];
+    const last = page.items[page.items.length - 1];
+
+    if (page.next !== null && first && last && compareInstants(first.fileCreatedAt, last.fileCreatedAt) === 0) {
+      // A whole page at one instant: more ties than a page holds. List that instant on its own.
+      const instant = last.fileCreatedAt;
+      const seen = after?.inclusive && compareInstants(after.instant, instant) === 0 ? seenAtAfter : new Set<string>();
+      const unseen = await unseenAt(instant, seen);
+      after = { instant, inclusive: false };
+      seenAtAfter = new Set();
+      next = search(from(), null);
+      for (const asset of unseen) yield asset;
+      continue;
+    }
 
     const fresh: ImmichAssetSummary[] = [];
     const onPage = new Set<string>();
     for (const asset of page.items) {
       if (onPage.has(asset.id)) continue;
       onPage.add(asset.id);
-      if (after !== undefined && seenAtAfter.has(asset.id) && compareInstants(asset.fileCreatedAt, after) === 0) continue;
+      if (after?.inclusive && seenAtAfter.has(asset.id) && compareInstants(asset.fileCreatedAt, after.instant) === 0) continue;
       fresh.push(asset);
     }
-
-    if (page.next !== null) {
-      // A server may page through ids we saw already (ties at the cursor), but no more pages than they fill.
-      pagesWithoutNews = fresh.length === 0 ? pagesWithoutNews + 1 : 0;
-      const explainable = Math.ceil(seenAtAfter.size / Math.max(1, page.items.length)) + SPARE_PAGES_WITHOUT_NEWS;
-      if (pagesWithoutNews > explainable) throw stuck(`${pagesWithoutNews} pages in a row brought no new asset, each promising another (nextPage "${page.next}")`);
-      const last = page.items[page.items.length - 1];
-      if (last && (after === undefined || compareInstants(last.fileCreatedAt, after) > 0)) {
-        after = last.fileCreatedAt;
-        seenAtAfter = new Set(page.items.filter((a) => compareInstants(a.fileCreatedAt, last.fileCreatedAt) === 0).map((a) => a.id));
-        token = null;
-        tokensOfSearch = new Set();
-      } else {
-        // The whole page sits at `after` (ties beyond a page): page on inside this search.
-        for (const asset of page.items) seenAtAfter.add(asset.id);
-        if (page.next === token || tokensOfSearch.has(page.next)) throw stuck(`nextPage "${page.next}" was already answered`);
-        tokensOfSearch.add(page.next);
-        token = page.next;
-      }
-      next = request();
+    if (page.next !== null && last) {
+      // Some assets may follow at the last instant of this page: search again from there, skipping these.
+      const atLast = page.items.filter((a) => compareInstants(a.fileCreatedAt, last.fileCreatedAt) === 0).map((a) => a.id);
+      const carried = after?.inclusive && compareInstants(after.instant, last.fileCreatedAt) === 0 ? [...seenAtAfter] : [];
+      after = { instant: last.fileCreatedAt, inclusive: true };
+      seenAtAfter = new Set([...carried, ...atLast]);
+      next = search(from(), null);
+    } else if (page.next !== null) {
+      throw stuck(`an empty page says another follows (nextPage "${page.next}")`);
     }
     for (const asset of fresh) yield asset;
   }
 }
 
-function assertInOrder(items: readonly ImmichAssetSummary[], after: string | undefined): void {
-  let previous = after;
+function nextMillisecond(instant: string): string {
+  return new Date(Date.parse(instant) + 1).toISOString();
+}
+
+function assertValidTime(asset: ImmichAssetSummary): void {
+  if (typeof asset.fileCreatedAt !== 'string' || Number.isNaN(Date.parse(asset.fileCreatedAt))) {
+    throw new ServerContractError(`The Immich server listed asset ${asset.id} without a valid fileCreatedAt ("${String(asset.fileCreatedAt)}"); the sync cannot keep its place without it.`);
+  }
+}
+
+function assertInOrder(items: readonly ImmichAssetSummary[], after: string | null): void {
+  let previous = after ?? undefined;
   for (const asset of items) {
-    if (typeof asset.fileCreatedAt !== 'string' || Number.isNaN(Date.parse(asset.fileCreatedAt))) {
-      throw new ServerContractError(`The Immich server listed asset ${asset.id} without a valid fileCreatedAt ("${String(asset.fileCreatedAt)}"); the sync cannot keep its place without it.`);
-    }
+    assertValidTime(asset);
     if (previous !== undefined && compareInstants(asset.fileCreatedAt, previous) < 0) {
-      throw new ServerContractError(
-        `The Immich server returned assets out of the requested order (asset ${asset.id} at ${asset.fileCreatedAt} after ${previous}, ascending by fileCreatedAt from ${after ?? 'the start'} was asked). ` +
-          'Stopping so that no asset is skipped; check the server (or the proxy in front of it) and its version.',
-      );
+      throw outOfOrder(asset, previous, `ascending by fileCreatedAt from ${after ?? 'the start'} was asked`);
     }
     previous = asset.fileCreatedAt;
   }
+}
+
+function outOfOrder(asset: ImmichAssetSummary, previous: string, asked: string): ServerContractError {
+  return new ServerContractError(
+    `The Immich server returned assets out of the requested order (asset ${asset.id} at ${asset.fileCreatedAt} after ${previous}; ${asked}). ` +
+      'Stopping so that no asset is skipped; check the server (or the proxy in front of it) and its version.',
+  );
 }
 
 function stuck(detail: string): ServerContractError {

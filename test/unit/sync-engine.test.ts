@@ -18,14 +18,15 @@ function asset(n: number, minute: number): ImmichAssetSummary {
   return { id: id(n), fileCreatedAt: at(minute), updatedAt: at(0) } as ImmichAssetSummary;
 }
 
-/** A server that keeps the contract: ascending by fileCreatedAt, takenAfter inclusive, offset pages of at most `cap`. */
+/** A server that keeps the contract: ascending by fileCreatedAt, takenAfter/takenBefore inclusive, offset pages of at most `cap`. */
 function contractServer(assets: ImmichAssetSummary[], cap: number, extra: { emptyLastPage?: boolean } = {}) {
   const requests: Array<{ filters: ImmichSearchFilters; page: string | null; size: number }> = [];
   const pager: SearchPager = {
     async searchPage(filters, page, size = 250): Promise<ImmichSearchPage> {
       requests.push({ filters, page, size });
       const after = filters.takenAfter ? Date.parse(filters.takenAfter) : -Infinity;
-      const all = assets.filter((a) => Date.parse(a.fileCreatedAt) >= after).sort((a, b) => Date.parse(a.fileCreatedAt) - Date.parse(b.fileCreatedAt) || (a.id < b.id ? -1 : 1));
+      const before = filters.takenBefore ? Date.parse(filters.takenBefore) : Infinity;
+      const all = assets.filter((a) => Date.parse(a.fileCreatedAt) >= after && Date.parse(a.fileCreatedAt) <= before).sort((a, b) => Date.parse(a.fileCreatedAt) - Date.parse(b.fileCreatedAt) || (a.id < b.id ? -1 : 1));
       const per = Math.min(size, cap);
       const start = ((page === null ? 1 : Number(page)) - 1) * per;
       const items = all.slice(start, start + per);
@@ -80,7 +81,7 @@ describe('listing walk', () => {
     expect(calls).toBeLessThan(10);
     calls = 0;
     const endless: SearchPager = { searchPage: async (_f, page) => (calls++, { items: [asset(1, 0), asset(2, 0)], next: String(Number(page ?? 1) + 1) }) };
-    await expect(walk(endless)).rejects.toThrow(/no new asset/);
+    await expect(walk(endless)).rejects.toThrow(/does not advance/);
     expect(calls).toBeLessThan(10);
   });
 });
