@@ -118,6 +118,8 @@ Files:
   --full-reconcile-days N   with --only-new, list everything again every N days (default 7, 0 = never)
   --album-cache-hours N     album membership cache lifetime (default 24)
 
+  --help, -h            show this text and exit
+
 Exit codes: 0 all assets fine, 1 some assets failed, 2 could not run (configuration, server, key),
 130/143 stopped by Ctrl-C/SIGTERM (the checkpoint is saved: continue with --resume).
 `;

@@ -32,7 +32,7 @@ export const MODULE_TAGS: Record<ModuleName, ModuleTagInfo> = {
   },
   time: {
     summary:
-      'Local capture time with its UTC offset (no offset when Immich does not know the zone). Videos get the XMP dates only; QuickTime dates are left alone.',
+      'Local capture time with its UTC offset (+00:00 when Immich does not know the zone, so a GPS position cannot shift it). Videos get the XMP dates only; QuickTime dates are left alone.',
     embedded: ['EXIF:DateTimeOriginal', 'EXIF:CreateDate', 'EXIF:SubSecTimeOriginal', 'EXIF:SubSecTimeDigitized', 'EXIF:OffsetTimeOriginal', 'EXIF:OffsetTimeDigitized', 'XMP-exif:DateTimeOriginal', 'XMP-xmp:CreateDate', 'XMP-photoshop:DateCreated', 'IPTC:DateCreated', 'IPTC:TimeCreated'],
     sidecar: ['XMP-exif:DateTimeOriginal', 'XMP-xmp:CreateDate', 'XMP-photoshop:DateCreated'],
   },

@@ -50,8 +50,8 @@ export interface CaptionPlan {
 export interface TimePlan {
   /** Local wall clock "YYYY-MM-DDTHH:mm:ss.SSS" (no zone). */
   local: string;
-  /** Minutes east of UTC; null when Immich does not know the zone (then no offset is written). */
-  offsetMinutes: number | null;
+  /** Minutes east of UTC; 0 also when Immich does not know the zone (it took the wall clock as UTC). */
+  offsetMinutes: number;
 }
 
 export interface RatingPlan {

@@ -2,7 +2,8 @@
  * Reads a file the way Immich v3.1's metadata extraction does (server/src/services/metadata.service.ts and
  * metadata.repository.ts): exiftool-vendored with useMWG, the same date priority, description, rating,
  * tag list and face-region rules. Tests use it to prove that what we write reads back in Immich as meant.
- * Zone-less dates are taken as UTC, like Immich in its Docker image (TZ=UTC).
+ * A zone-less date gets the zone the file implies (backfillTimezones): an offset tag first, else the zone of
+ * its GPS position, else UTC, as Immich in its Docker image (TZ=UTC) does.
  */
 import { DefaultReadTaskOptions, ExifDateTime, ExifTool, type Tags } from 'exiftool-vendored';
 
@@ -33,7 +34,12 @@ export interface ImmichRead {
   faces: ImmichReadFace[];
 }
 
-/** Immich's ExifTool configuration (metadata.repository.ts). */
+/**
+ * Immich's ExifTool configuration (server/src/repositories/metadata.repository.ts, createExifTool). Immich also
+ * passes `geoTz: (lat, lon) => geotz.find(lat, lon)[0]` (the geo-tz package); it is left at exiftool-vendored's
+ * own lookup here because, with `geolocation: true`, exiftool-vendored 38 (ReadTask, #extractTzOffsetFromGps)
+ * takes ExifTool's GeolocationTimeZone before it calls geoTz at all, so both read a position's zone the same.
+ */
 export function createImmichExifTool(): ExifTool {
   return new ExifTool({
     defaultVideosToUTC: true,

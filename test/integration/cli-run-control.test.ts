@@ -147,7 +147,7 @@ describe('exit codes and messages', () => {
   it('0 with --help, listing the seed flags', async () => {
     const run = await runCli(['--help'], { env: {} });
     expect(run.code).toBe(0);
-    for (const flag of ['--all', '--people', '--gps', '--caption', '--time', '--rating', '--albums', '--face-coordinates', '--dry-run', '--only-new', '--resume', '--clear-checkpoint', '--clear-album-cache', '--state-dir', '--path-prefix', '--path-segments', '--sidecar', '--concurrency']) {
+    for (const flag of ['--all', '--people', '--gps', '--caption', '--time', '--rating', '--albums', '--face-coordinates', '--dry-run', '--only-new', '--resume', '--clear-checkpoint', '--clear-album-cache', '--help', '--state-dir', '--path-prefix', '--path-segments', '--sidecar', '--concurrency']) {
       expect(run.stdout).toContain(flag);
     }
   });

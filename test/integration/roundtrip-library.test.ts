@@ -57,11 +57,20 @@ describe.each(samples)('%s', (sample) => {
   it("Immich's truth written back reads the same, and the second pass writes nothing", async () => {
     const want = expected[sample];
     const file = copySample(sample, dir, sample.replaceAll('/', '_'));
-    const target = sample.endsWith('.xmp') ? 'sidecar' : 'embedded';
     const plan = buildMetadataPlan(assetFromImmich(sample, want), { modules: [...ALL_MODULES] });
-    const diff = await applyPlan(writer, file, plan, target);
+    let target: 'sidecar' | 'embedded' = sample.endsWith('.xmp') ? 'sidecar' : 'embedded';
+    let written = file;
+    let sidecar: string | undefined;
+    if (target === 'embedded' && (await hasMinorExifDamage(file))) {
+      // ExifTool can rewrite this file's EXIF only by "repairing" it: the strict write must refuse (the writer
+      // then advises the XMP sidecar), and the sidecar must carry Immich's truth instead.
+      await expect(applyPlan(writer, file, plan, 'embedded')).rejects.toThrow(/\[minor\]/);
+      target = 'sidecar';
+      written = sidecar = `${file}.xmp`;
+    }
+    const diff = await applyPlan(writer, written, plan, target);
     if (target === 'sidecar') expect(Object.keys(diff.writeTags).every((tag) => tag.startsWith('XMP-'))).toBe(true);
-    const read = await immichRead(immich, file);
+    const read = await immichRead(immich, file, sidecar);
 
     expect(read.description).toBe(want.description);
     expect(read.rating).toBe(want.rating);
@@ -79,6 +88,11 @@ describe.each(samples)('%s', (sample) => {
     const faces = read.faces.map((f) => [f.name, f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2]);
     expect(faces).toEqual(want.faces_if_import_enabled.map((f) => [f.name, f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2]));
 
-    expect((await rediff(writer, file, plan, target)).changes).toEqual([]);
+    expect((await rediff(writer, written, plan, target)).changes).toEqual([]);
   });
 });
+
+async function hasMinorExifDamage(file: string): Promise<boolean> {
+  const { Warning } = (await writer.readRaw(file, ['-Warning'])) as { Warning?: string };
+  return /^Bad IFD\d directory/.test(Warning ?? '');
+}

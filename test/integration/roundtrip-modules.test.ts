@@ -176,7 +176,7 @@ describe('time', () => {
     expect((await rediff(writer, file, plan)).changes).toEqual([]);
   });
 
-  it('unknown zone: no offset is written and Immich reads the same wall clock back', async () => {
+  it('unknown zone: written at +00:00 and Immich reads the same wall clock and instant back (zone UTC)', async () => {
     const file = copySample('metadata/tags/picasa.jpg', dir, 'no-zone.jpg');
     const asset = makeAsset({ localDateTime: '2011-05-06T07:08:09.000Z', exif: { dateTimeOriginal: '2011-05-06T07:08:09.000Z', timeZone: null } });
     const plan = buildMetadataPlan(asset, { modules: ['time'] });
@@ -184,7 +184,7 @@ describe('time', () => {
     const read = await immichRead(immich, file);
     expect(read.localDateTime).toBe('2011-05-06T07:08:09.000Z');
     expect(read.dateTimeOriginal).toBe('2011-05-06T07:08:09.000Z');
-    expect(read.timeZone).toBeNull();
+    expect(read.timeZone).toBe('UTC');
     expect((await rediff(writer, file, plan)).changes).toEqual([]);
   });
 });

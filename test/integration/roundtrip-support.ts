@@ -31,6 +31,8 @@ export function createPlainWriter(): ExifTool {
 }
 
 export async function readCurrent(exiftool: ExifTool, file: string, plan: MetadataPlan, target: TargetKind) {
+  // A sidecar not written yet holds nothing, as lib/files/writer treats it; ExifTool creates it on write.
+  if (target === 'sidecar' && !fs.existsSync(file)) return {};
   return (await exiftool.readRaw(file, readRequest(tagsToRead(plan, target)))) as unknown as Record<string, unknown>;
 }
 

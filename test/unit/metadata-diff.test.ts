@@ -126,17 +126,37 @@ describe('diffAgainstFile', () => {
     expect(diffAgainstFile(plan, current, 'embedded').changes).toEqual([]);
   });
 
-  it('time without a zone: no offsets, no IPTC time, and a stale sub-second value is removed', () => {
+  it('time without a zone: written at +00:00 everywhere (GPS must not give it a zone), a stale sub-second value removed', () => {
     const asset = makeAsset({ localDateTime: '2012-08-05T11:39:59.000Z', exif: { dateTimeOriginal: '2012-08-05T11:39:59.000Z', timeZone: null } });
     const plan = buildMetadataPlan(asset, { modules: ['time'] });
     const { writeTags } = diffAgainstFile(plan, { ...JPEG, 'ExifIFD:DateTimeOriginal': '2012:08:05 11:39:59', 'ExifIFD:SubSecTimeOriginal': '85' }, 'embedded');
     expect(writeTags).toEqual({
-      'XMP-exif:DateTimeOriginal': '2012:08:05 11:39:59',
-      'XMP-xmp:CreateDate': '2012:08:05 11:39:59',
-      'XMP-photoshop:DateCreated': '2012:08:05 11:39:59',
+      'XMP-exif:DateTimeOriginal': '2012:08:05 11:39:59+00:00',
+      'XMP-xmp:CreateDate': '2012:08:05 11:39:59+00:00',
+      'XMP-photoshop:DateCreated': '2012:08:05 11:39:59+00:00',
       'ExifIFD:SubSecTimeOriginal': null,
+      'ExifIFD:OffsetTimeOriginal': '+00:00',
       'ExifIFD:CreateDate': '2012:08:05 11:39:59',
+      'ExifIFD:OffsetTimeDigitized': '+00:00',
+      'IPTC:CodedCharacterSet': 'UTF8',
+      'IPTC:DateCreated': '2012:08:05',
+      'IPTC:TimeCreated': '11:39:59+00:00',
     });
+  });
+
+  it('time without a zone: a zone-less XMP date or a file offset of another zone is rewritten', () => {
+    const asset = makeAsset({ localDateTime: '2012-08-05T11:39:59.000Z', exif: { dateTimeOriginal: '2012-08-05T11:39:59.000Z', timeZone: null } });
+    const plan = buildMetadataPlan(asset, { modules: ['time'] });
+    const current = {
+      ...JPEG,
+      'XMP-exif:DateTimeOriginal': '2012:08:05 11:39:59',
+      'ExifIFD:DateTimeOriginal': '2012:08:05 11:39:59',
+      'ExifIFD:OffsetTimeOriginal': '+08:00',
+    };
+    const { writeTags } = diffAgainstFile(plan, current, 'embedded');
+    expect(writeTags['XMP-exif:DateTimeOriginal']).toBe('2012:08:05 11:39:59+00:00');
+    expect(writeTags['ExifIFD:OffsetTimeOriginal']).toBe('+00:00');
+    expect(writeTags).not.toHaveProperty('ExifIFD:DateTimeOriginal');
   });
 
   it('albums: Event replaced only when empty or ours; the user comment only on request', () => {

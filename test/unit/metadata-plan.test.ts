@@ -102,9 +102,12 @@ describe('buildMetadataPlan', () => {
       expect(buildMetadataPlan(offsetForm, { modules: ['time'] }).time?.offsetMinutes).toBe(-300);
     });
 
-    it('writes no offset when Immich does not know the zone', () => {
+    it('writes +00:00 when Immich does not know the zone (it took the wall clock as UTC)', () => {
       const asset = makeAsset({ localDateTime: '2012-08-05T11:39:59.000Z', exif: { dateTimeOriginal: '2012-08-05T11:39:59.000Z', timeZone: null } });
-      expect(buildMetadataPlan(asset, { modules: ['time'] }).time).toEqual({ local: '2012-08-05T11:39:59.000', offsetMinutes: null });
+      expect(buildMetadataPlan(asset, { modules: ['time'] }).time).toEqual({ local: '2012-08-05T11:39:59.000', offsetMinutes: 0 });
+      // with GPS in Immich too: the position does not turn into an offset
+      const withGps = makeAsset({ ...asset, exif: { ...asset.exif, latitude: 31.2304, longitude: 121.4737 } });
+      expect(buildMetadataPlan(withGps, { modules: ['time', 'gps'] }).time).toEqual({ local: '2012-08-05T11:39:59.000', offsetMinutes: 0 });
     });
     it('skips missing times and impossible offsets with reasons', () => {
       const reason = (a: Parameters<typeof makeAsset>[0]) => buildMetadataPlan(makeAsset(a), { modules: ['time'] }).skipped[0]?.reason;

@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { PassThrough } from 'stream';
 
-import { defaultStateDir, describeStart, parseCli, UsageError } from '../../cli/args';
+import { defaultStateDir, describeStart, parseCli, USAGE, UsageError } from '../../cli/args';
+import { sharedDir } from '../simulator/paths';
 import { Reporter, resultLine, summaryLine } from '../../cli/output';
 
 const ENV = { IMMICH_INSTANCE_URL: 'https://photos.example.com', IMMICH_API_KEY: 'k3y-abcdef', HOME: '/home/u' };
@@ -106,5 +109,36 @@ describe('command line output', () => {
     ttyReporter.line('written y: Rating 1 → 2');
     expect(ttyErr.text()).toContain('10 assets handled');
     expect(ttyErr.text().endsWith('\r\x1b[K')).toBe(true);
+  });
+});
+
+/** The seed's flags: its document's "CLI-Flags:" list and every flag SPEC.md names. */
+function seedFlags(): string[] {
+  const seedDir = path.join(sharedDir(), 'seed');
+  const documents = fs.readdirSync(seedDir).filter((name) => name.endsWith('.md'));
+  const flags = new Set<string>();
+  let cliFlagsLines = 0;
+  for (const name of documents) {
+    const text = fs.readFileSync(path.join(seedDir, name), 'utf8');
+    for (const line of text.split('\n').filter((l) => /CLI-Flags:/.test(l))) {
+      cliFlagsLines += 1;
+      for (const [, flag] of line.matchAll(/`(--[a-z][a-z-]*)`/g)) flags.add(flag);
+    }
+    for (const [, flag] of text.matchAll(/`(--[a-z][a-z-]*)`/g)) flags.add(flag);
+  }
+  if (cliFlagsLines === 0) throw new Error(`no "CLI-Flags:" line in ${seedDir}/*.md: the seed's flag list moved`);
+  return [...flags].sort();
+}
+
+describe('--help (USAGE)', () => {
+  const flags = seedFlags();
+  const listed = new Set([...USAGE.matchAll(/^ {2}(--[a-z][a-z-]*)/gm)].map(([, flag]) => flag));
+
+  it('reads the seed flag list, --help included', () => {
+    expect(flags).toEqual(expect.arrayContaining(['--all', '--face-coordinates', '--clear-album-cache', '--help']));
+  });
+  it.each(flags)('lists the seed flag %s as an option line, and the parser takes it', (flag) => {
+    expect(listed).toContain(flag);
+    expect(() => parseCli([flag], ENV)).not.toThrow();
   });
 });

@@ -25,10 +25,10 @@ export function planTime(asset: ImmichAssetDetails): ModuleOutcome<TimePlan> {
   if (!/^\d{4}-/.test(local) || year < 1) {
     return { skipped: `Immich's capture time ${local} cannot be written as an EXIF date (years 0001–9999)` };
   }
-  if (asset.exif.timeZone === null) {
-    // Immich took the file's wall clock as UTC; writing no offset makes it do the same again.
-    return { plan: { local: local.slice(0, 23), offsetMinutes: null } };
-  }
+  // A zone Immich does not know (timeZone null) is no exception: it took the file's zone-less wall clock as
+  // UTC, so local equals the instant and the offset is +00:00. It must be written: left zone-less, Immich's
+  // reader (exiftool-vendored with backfillTimezones and a GPS zone lookup) reads the wall clock in the zone of
+  // the file's GPS position, hours away from the instant Immich holds. Read back, timeZone becomes "UTC".
   const offsetMinutes = Math.round((localMs - instantMs) / 60_000);
   if (Math.abs(offsetMinutes) > MAX_OFFSET_MINUTES) {
     return { skipped: `the offset between Immich's local and UTC times (${offsetMinutes} min) is not a real time zone` };
@@ -96,7 +96,7 @@ export function subSecondsToMillis(value: unknown): number | null {
 interface Wanted {
   wall: string;
   millis: number;
-  offset: string | null;
+  offset: string; // "+HH:MM"
   date: string; // "YYYY:MM:DD"
   time: string; // "HH:MM:SS"
 }
@@ -107,21 +107,20 @@ function wanted(plan: TimePlan): Wanted {
   return {
     wall: `${exifDate} ${time.slice(0, 8)}`,
     millis: Number(time.slice(9, 12) || '0'),
-    offset: plan.offsetMinutes === null ? null : formatOffset(plan.offsetMinutes),
+    offset: formatOffset(plan.offsetMinutes),
     date: exifDate,
     time: time.slice(0, 8),
   };
 }
 
 function xmpValue(w: Wanted): string {
-  return `${w.wall}${w.millis ? `.${String(w.millis).padStart(3, '0')}` : ''}${w.offset ?? ''}`;
+  return `${w.wall}${w.millis ? `.${String(w.millis).padStart(3, '0')}` : ''}${w.offset}`;
 }
 
 function xmpMatches(current: unknown, w: Wanted): boolean {
   const parsed = parseExifDate(current);
   if (!parsed) return false;
-  // Without a known zone the file's own offset (if any) is not ours to judge.
-  return parsed.wall === w.wall && (parsed.millis ?? 0) === w.millis && (w.offset === null || parsed.offset === w.offset);
+  return parsed.wall === w.wall && (parsed.millis ?? 0) === w.millis && parsed.offset === w.offset;
 }
 
 export function diffTime(plan: TimePlan, ctx: DiffContext): void {
@@ -143,12 +142,11 @@ export function diffTime(plan: TimePlan, ctx: DiffContext): void {
       if (subSec !== w.millis) {
         ctx.write(subSecTag, w.millis ? String(w.millis).padStart(3, '0') : null, 'Capture time (sub-seconds)');
       }
-      if (w.offset !== null && ctx.read(offsetTag) !== w.offset) ctx.write(offsetTag, w.offset, 'Capture time (UTC offset)');
+      if (ctx.read(offsetTag) !== w.offset) ctx.write(offsetTag, w.offset, 'Capture time (UTC offset)');
     }
   }
 
-  // IPTC's time always carries an offset; with an unknown zone it would invent one, so it is left alone.
-  if (ctx.capabilities.iptc && w.offset !== null) {
+  if (ctx.capabilities.iptc) {
     const date = ctx.read('IPTC:DateCreated');
     if (date !== w.date) ctx.write('IPTC:DateCreated', w.date, 'Capture time');
     const time = ctx.read('IPTC:TimeCreated');
