@@ -174,8 +174,13 @@ describe('diffAgainstFile', () => {
     expect(area.W * 500).toBeCloseTo(200, 0);
     expect(area.H * 1000).toBeCloseTo(100, 0);
     expect(changes[0]).toEqual({ field: 'Face regions (XMP-mwg-rs:RegionInfo)', before: [], after: ['Anna: 100,100–200,300 of 1000×500'] });
+    // The Windows region is the same stored-frame box by its top-left corner.
+    expect(writeTags['XMP-MP:RegionInfoMP']).toEqual({ Regions: [{ PersonDisplayName: 'Anna', Rectangle: expect.any(String) }] });
+    const [x, y, w, h] = ((writeTags['XMP-MP:RegionInfoMP'] as { Regions: { Rectangle: string }[] }).Regions[0].Rectangle).split(', ').map(Number);
+    expect([x, y, w, h]).toEqual([area.X - area.W / 2, area.Y - area.H / 2, area.W, area.H].map((v) => Math.round(v * 1e6) / 1e6));
+    expect(changes[1]).toEqual({ field: 'Windows people regions (XMP-MP:RegionInfoMP)', before: [], after: ['Anna: 100,100–200,300 of 1000×500'] });
 
-    const floored = { ...current, 'XMP-mwg-rs:RegionInfo': { AppliedToDimensions: { W: 500, H: 1000, Unit: 'pixel' }, RegionList: [{ Name: 'Anna', Type: 'Face', Area: { X: 0.401, Y: 0.8505, W: 0.4, H: 0.1, Unit: 'normalized' } }] } };
+    const floored = { ...current, 'XMP-MP:RegionInfoMP': { Regions: [{ PersonDisplayName: 'Anna', Rectangle: '0.201, 0.8005, 0.4, 0.1' }] }, 'XMP-mwg-rs:RegionInfo': { AppliedToDimensions: { W: 500, H: 1000, Unit: 'pixel' }, RegionList: [{ Name: 'Anna', Type: 'Face', Area: { X: 0.401, Y: 0.8505, W: 0.4, H: 0.1, Unit: 'normalized' } }] } };
     expect(diffAgainstFile(plan, floored, 'embedded').changes).toEqual([]);
     const moved = { ...floored, 'XMP-mwg-rs:RegionInfo': { ...floored['XMP-mwg-rs:RegionInfo'], RegionList: [{ Name: 'Anna', Type: 'Face', Area: { X: 0.45, Y: 0.85, W: 0.4, H: 0.1 } }] } };
     expect(diffAgainstFile(plan, moved, 'embedded').changes).toHaveLength(1);

@@ -267,8 +267,8 @@ function diffMicrosoftRegions(
       const rect = parseMpRectangle(r.Rectangle);
       return rect && r.PersonDisplayName ? [describe(r.PersonDisplayName, storedToDisplayed(mpRectangleToBox(rect), orientation), display.width, display.height)] : [];
     });
-  const { Regions: _old, ...rest } = info ?? {};
-  ctx.write(MP_REGION_TAG, { ...rest, Regions: [...foreign, ...wanted] }, 'Windows people regions', describeRegions(ours), describeRegions(wanted));
+  // Other fields of the structure (DateRegionsValid) stay as they were.
+  ctx.write(MP_REGION_TAG, { ...(info ?? {}), Regions: [...foreign, ...wanted] }, 'Windows people regions', describeRegions(ours), describeRegions(wanted));
 }
 
 function sameRegions(current: Region[], wanted: Region[], width: number, height: number): boolean {
