@@ -211,6 +211,31 @@ describe('diffAgainstFile', () => {
     expect(diffAgainstFile(nobody, current, 'embedded').changes).toEqual([]);
   });
 
+  it("faces: the Windows regions follow the same ownership rule (renamed replaced, stranger and unnamed kept, DateRegionsValid kept)", () => {
+    const current = {
+      ...JPEG,
+      'File:ImageWidth': 100,
+      'File:ImageHeight': 100,
+      'XMP-lr:HierarchicalSubject': ['People|Marie'],
+      'XMP-MP:RegionInfoMP': {
+        DateRegionsValid: '2020:01:01 00:00:00',
+        Regions: [{ PersonDisplayName: 'Marie', Rectangle: '0.15, 0.45, 0.1, 0.1' }, { PersonDisplayName: 'Stranger', Rectangle: '0.75, 0.45, 0.1, 0.1' }, { Rectangle: '0.5, 0.5, 0.1, 0.1' }],
+      },
+    };
+    const renamed = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'] });
+    const diff = diffAgainstFile(renamed, current, 'embedded');
+    const info = diff.writeTags['XMP-MP:RegionInfoMP'] as { DateRegionsValid: string; Regions: { PersonDisplayName?: string; Rectangle: string }[] };
+    expect(info.DateRegionsValid).toBe('2020:01:01 00:00:00');
+    expect(info.Regions.map((r) => r.PersonDisplayName ?? '(unnamed)')).toEqual(['Stranger', '(unnamed)', 'Marie Curie']);
+    expect(diff.changes.find((c) => c.field.startsWith('Windows'))).toMatchObject({ before: ['Marie: 15,45–25,55 of 100×100'], after: ['Marie Curie: 15,45–25,55 of 100×100'] });
+    const replace = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'], replaceForeignRegions: true });
+    expect((diffAgainstFile(replace, current, 'embedded').writeTags['XMP-MP:RegionInfoMP'] as typeof info).Regions.map((r) => r.PersonDisplayName)).toEqual(['Marie Curie']);
+    const off = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'], microsoftRegions: false });
+    expect(diffAgainstFile(off, current, 'embedded').writeTags['XMP-MP:RegionInfoMP']).toBeUndefined();
+    const nobody = buildMetadataPlan(makeAsset({ faces: [] }), { modules: ['faces'] });
+    expect(diffAgainstFile(nobody, current, 'embedded').changes).toEqual([]);
+  });
+
   it('people: while Immich lists nobody, the people in the file are kept (with a note)', () => {
     const plan = buildMetadataPlan(makeAsset({ people: [] }), { modules: ['people'] });
     const current = { ...JPEG, 'XMP-lr:HierarchicalSubject': ['People|Anna'], 'XMP-dc:Subject': 'Anna', 'XMP-iptcExt:PersonInImage': 'Anna' };
