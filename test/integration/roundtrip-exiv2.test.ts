@@ -7,7 +7,7 @@
 import type { ExifTool } from 'exiftool-vendored';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { ALL_MODULES } from '../../lib/metadata/types';
-import { exiv2Binary, exiv2Read, type Exiv2Region } from '../helpers/exiv2Read';
+import { exiv2Binary, exiv2Keys, exiv2Read, type Exiv2Region } from '../helpers/exiv2Read';
 import { loadExpectedImmichReads, type ExpectedImmichRead } from '../simulator/paths';
 import { applyPlan, assetFromImmich, copySample, createPlainWriter, makeTempDir } from './roundtrip-support';
 
@@ -60,8 +60,10 @@ describe.each(samples)('%s', (sample) => {
     const want: ExpectedImmichRead = expected[sample];
     const file = copySample(sample, dir, sample.replaceAll('/', '_'));
     const target = sample.endsWith('.xmp') ? 'sidecar' : 'embedded';
-    await applyPlan(writer, file, buildMetadataPlan(assetFromImmich(sample, want), { modules: [...ALL_MODULES] }), target);
+    const diff = await applyPlan(writer, file, buildMetadataPlan(assetFromImmich(sample, want), { modules: [...ALL_MODULES] }), target);
     const read = exiv2Read(file);
+    // Where Immich had nothing to write (the AVIF and PNG samples) both readers find no metadata at all.
+    if (Object.keys(diff.writeTags).length > 0) expect(exiv2Keys(file).size).toBeGreaterThan(0);
 
     const names = want.faces_if_import_enabled.map((f) => f.name);
     expect(read.personInImage).toEqual(expect.arrayContaining(names));
