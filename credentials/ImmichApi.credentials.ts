@@ -30,7 +30,7 @@ export class ImmichApi implements ICredentialType {
       typeOptions: { password: true },
       default: '',
       description:
-        'Created in Immich under Account Settings → API Keys. Needed permissions: asset.read, face.read, album.read, tag.read, person.read (and user.read for this credential test).',
+        'Created in Immich under Account Settings → API Keys. Needed permissions: asset.read, face.read, album.read, tag.read, person.read, asset.edit.get (face regions of photos edited in Immich), and user.read for this credential test.',
       required: true,
     },
   ];

@@ -20,6 +20,7 @@ import { ImmichApiError, ServerContractError } from './errors';
 import type { ImmichTransport } from './transport';
 import type {
   ImmichAssetDetails,
+  ImmichAssetEdit,
   ImmichAssetSummary,
   ImmichFace,
   ImmichMembershipMap,
@@ -120,7 +121,7 @@ export class ImmichClient {
 
   /**
    * Everything Immich knows about one asset. Cost: v3 → 2 requests (GET /assets/{id}, GET /faces);
-   * v1/v2 → 1 request (faces are nested in the asset); plus, once per client, the version and the
+   * v1/v2 → 1 request (faces are nested in the asset); 1 more for an asset edited in Immich (its edits); plus, once per client, the version and the
    * album membership map (see albumMembership) unless `options.albums` is given.
    */
   async getAssetDetails(assetId: string, options: AssetDetailsOptions = {}): Promise<ImmichAssetDetails> {
@@ -139,7 +140,33 @@ export class ImmichClient {
       tags: (dto.tags ?? []).map((tag) => tag.value).sort(),
       albums: albums.byAsset[id] ?? [],
       serverMajor: version.major,
+      ...(summary.isEdited && hasEditsEndpoint(version) ? await this.editsOrReason(id) : {}),
     };
+  }
+
+  /**
+   * The edits of one asset edited in Immich (crop, rotate, mirror), in the order Immich applies them.
+   * Cost: 1 request (GET /assets/{id}/edits, Immich v2.5 and newer; permission asset.edit.get).
+   */
+  async getAssetEdits(assetId: string): Promise<ImmichAssetEdit[]> {
+    const id = String(assetId ?? '').trim();
+    if (!UUID.test(id)) throw new Error(`"${id}" is not an Immich asset id (a UUID such as 8d2c5f0e-…): check the asset id parameter.`);
+    const path = `/assets/${id}/edits`;
+    const answer = await this.transport.request<AssetEditsDto>('GET', path);
+    if (!answer || typeof answer !== 'object' || !Array.isArray(answer.edits)) throw malformed('GET', path, 'edits is missing');
+    return answer.edits.map((edit) => toEdit(edit, path));
+  }
+
+  /** Edits for getAssetDetails: a key without asset.edit.get costs only that asset's face regions, not the asset. */
+  private async editsOrReason(id: string): Promise<Pick<ImmichAssetDetails, 'edits' | 'editsUnavailable'>> {
+    try {
+      return { edits: await this.getAssetEdits(id) };
+    } catch (error) {
+      if (error instanceof ImmichApiError && error.kind === 'forbidden') {
+        return { editsUnavailable: 'the API key lacks the asset.edit.get permission, which reading the edits made in Immich needs' };
+      }
+      throw error;
+    }
   }
 
   /**
@@ -306,6 +333,36 @@ function checkedFaces(answer: unknown): FaceDto[] {
   };
   if (!Array.isArray(answer) || !answer.every(valid)) throw malformed('GET', '/faces', 'a malformed list of faces: each needs an id, a numeric box and the image size');
   return answer as FaceDto[];
+}
+
+interface AssetEditsDto {
+  assetId: string;
+  edits: Array<{ id?: string; action?: unknown; parameters?: Record<string, unknown> }>;
+}
+
+/** GET /assets/{id}/edits appeared in Immich v2.5.0 (x-immich-history of the v3.1 spec). */
+function hasEditsEndpoint(version: ImmichServerVersion): boolean {
+  return version.major > 2 || (version.major === 2 && version.minor >= 5);
+}
+
+function toEdit(edit: AssetEditsDto['edits'][number], path: string): ImmichAssetEdit {
+  const p = edit?.parameters ?? {};
+  const num = (key: string) => {
+    const v = p[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw malformed('GET', path, `a ${String(edit?.action)} edit without a numeric ${key}`);
+    return v;
+  };
+  switch (edit?.action) {
+    case 'crop':
+      return { action: 'crop', x: num('x'), y: num('y'), width: num('width'), height: num('height') };
+    case 'rotate':
+      return { action: 'rotate', angle: num('angle') };
+    case 'mirror':
+      if (p.axis !== 'horizontal' && p.axis !== 'vertical') throw malformed('GET', path, 'a mirror edit whose axis is neither horizontal nor vertical');
+      return { action: 'mirror', axis: p.axis };
+    default:
+      throw malformed('GET', path, `an edit action "${String(edit?.action)}" this package does not know (crop, rotate and mirror are)`);
+  }
 }
 
 function malformed(method: string, path: string, what: string): ImmichApiError {

@@ -10,6 +10,7 @@ export const ENDPOINT_PERMISSIONS: Readonly<Record<string, string | null>> = {
   'GET /users/me': 'user.read',
   'POST /search/metadata': 'asset.read',
   'GET /assets/{id}': 'asset.read',
+  'GET /assets/{id}/edits': 'asset.edit.get',
   'GET /faces': 'face.read',
   'GET /albums': 'album.read',
   'GET /tags': 'tag.read',

@@ -58,6 +58,12 @@ export interface ImmichFace {
   sourceType: 'machine-learning' | 'exif' | 'manual' | string;
 }
 
+/** One edit made in Immich's editor (GET /assets/{id}/edits); a crop is in pixels of the displayed original. */
+export type ImmichAssetEdit =
+  | { action: 'crop'; x: number; y: number; width: number; height: number }
+  | { action: 'rotate'; angle: number }
+  | { action: 'mirror'; axis: 'horizontal' | 'vertical' };
+
 export interface ImmichAssetDetails extends ImmichAssetSummary {
   exif: ImmichExif;
   people: ImmichPerson[];
@@ -65,6 +71,13 @@ export interface ImmichAssetDetails extends ImmichAssetSummary {
   tags: string[]; // full tag values, hierarchy separated by "/" (Immich's TagResponseDto.value)
   albums: string[]; // album names
   serverMajor: number;
+  /**
+   * Immich's edits of an edited asset (isEdited), in order; absent when not read. Immich serves the face boxes of an
+   * edited asset in the edited frame, so the faces module needs these to map them back onto the original file.
+   */
+  edits?: ImmichAssetEdit[];
+  /** Why the edits of an edited asset could not be read (e.g. the API key lacks asset.edit.get). */
+  editsUnavailable?: string;
 }
 
 /* ---- added by the Immich client (lib/immich/client.ts) ---- */

@@ -16,9 +16,9 @@ export const MODULE_TAGS: Record<ModuleName, ModuleTagInfo> = {
   },
   faces: {
     summary:
-      'MWG-RS face regions of named people, relative to the stored pixels (EXIF Orientation respected). Other regions stay; nothing is removed while Immich has no named face.',
-    embedded: ['XMP-mwg-rs:RegionInfo'],
-    sidecar: ['XMP-mwg-rs:RegionInfo'],
+      'MWG-RS face regions of named people, relative to the stored pixels (EXIF Orientation respected), and the same boxes as Microsoft People Tagging regions for Windows (option). Photos edited in Immich are mapped back onto the original. Other regions stay; nothing is removed while Immich has no named face.',
+    embedded: ['XMP-mwg-rs:RegionInfo', 'XMP-MP:RegionInfo (option, on by default)'],
+    sidecar: ['XMP-mwg-rs:RegionInfo', 'XMP-MP:RegionInfo (option, on by default)'],
   },
   gps: {
     summary: 'Latitude and longitude with hemisphere refs. Altitude is left alone (Immich does not expose it).',

@@ -11,6 +11,8 @@ export interface BuildOptions {
   albumsInUserComment: boolean;
   /** Drop regions that are not ours (other types, unnamed) when writing face regions. */
   replaceForeignRegions: boolean;
+  /** With face regions, also write them as Microsoft People Tagging regions (what Windows shows). */
+  microsoftRegions: boolean;
 }
 
 /** What callers pass: any subset, people switches included. */
@@ -23,6 +25,7 @@ export const DEFAULT_BUILD_OPTIONS: BuildOptions = Object.freeze({
   clearEmptyCaption: false,
   albumsInUserComment: false,
   replaceForeignRegions: false,
+  microsoftRegions: true,
 }) as BuildOptions;
 
 /** Outcome of planning one module: a plan, or the reason there is nothing to write. */

@@ -32,6 +32,8 @@ export interface PeoplePlan {
 export interface FacesPlan {
   faces: PlannedFace[];
   replaceForeignRegions: boolean;
+  /** Also Microsoft People Tagging regions (XMP-MP RegionInfo), which Windows reads. */
+  microsoftRegions: boolean;
   /** Immich's view of the stored image, used when the target (a sidecar) cannot tell us. */
   fallbackStoredWidth: number | null;
   fallbackStoredHeight: number | null;

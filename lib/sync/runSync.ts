@@ -261,9 +261,10 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
   };
 
   // The search item already carries exif, people and isEdited; on v3 only the face regions need their
-  // own GET /faces. v1/v2 have no /faces endpoint, so their faces come with the full GET /assets/{id}.
+  // own GET /faces. v1/v2 have no /faces endpoint, so their faces come with the full GET /assets/{id}; an asset
+  // edited in Immich takes the full details too, which read its edits to map its face boxes back.
   const needsDetails = (summary: ImmichAssetSummary | null): boolean =>
-    !summary || summary.exif === null || summary.people === null || (modules.has('faces') && serverMajor < 3);
+    !summary || summary.exif === null || summary.people === null || (modules.has('faces') && (serverMajor < 3 || summary.isEdited));
 
   const fromSummary = (summary: ImmichAssetSummary, faces: ImmichAssetDetails['faces']): ImmichAssetDetails => ({
     ...summary,

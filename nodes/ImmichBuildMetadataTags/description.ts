@@ -84,4 +84,13 @@ export const buildMetadataTagsProperties: INodeProperties[] = [
     displayOptions: { show: { modules: ['faces'] } },
     description: 'Whether to drop face regions that did not come from Immich (other region types, unnamed boxes) when writing. Off: they are kept.',
   },
+  {
+    displayName: 'Windows People Regions',
+    name: 'microsoftRegions',
+    type: 'boolean',
+    default: true,
+    displayOptions: { show: { modules: ['faces'] } },
+    description:
+      'Whether to also write the face regions as Microsoft People Tagging regions (XMP-MP RegionInfo), the format Windows reads for its People tags. Regions that are not ours stay.',
+  },
 ];

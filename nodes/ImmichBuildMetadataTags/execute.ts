@@ -30,6 +30,7 @@ function buildOptionsFor(ctx: IExecuteFunctions, i: number): BuildOptions {
     clearEmptyCaption: flag('clearEmptyCaption', false),
     albumsInUserComment: flag('albumsInUserComment', false),
     replaceForeignRegions: flag('replaceForeignRegions', false),
+    microsoftRegions: flag('microsoftRegions', true),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { ExifTool } from 'exiftool-vendored';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
-import { displayedDimensions, normalizeBox, storedToDisplayed, type ExifOrientation } from '../../lib/metadata/faceGeometry';
+import { displayedDimensions, normalizeBox, parseMpRectangle, storedToDisplayed, type ExifOrientation } from '../../lib/metadata/faceGeometry';
 import { createImmichExifTool, immichRead, type ImmichReadFace } from '../helpers/immichRead';
 import { applyPlan, copySample, createPlainWriter, face, makeAsset, makeTempDir, person, readCurrent, rediff } from './roundtrip-support';
 
@@ -12,6 +12,10 @@ import { applyPlan, copySample, createPlainWriter, face, makeAsset, makeTempDir,
 const DISPLAYED = { width: 840, height: 700 };
 const MARIE: [number, number, number, number] = [261, 146, 356, 284];
 const PIERRE: [number, number, number, number] = [536, 83, 618, 252];
+
+interface MpInfo {
+  Regions: { PersonDisplayName: string; Rectangle: string }[];
+}
 
 let writer: ExifTool;
 let immich: ExifTool;
@@ -47,12 +51,12 @@ function portraitAsset(boxes: { marie: number[]; pierre: number[] }, width: numb
 describe.each(['metadata/faces/portrait.jpg', 'metadata/faces/portrait-orientation-6.jpg'])('acceptance: %s', (sample) => {
   it("writes Immich's boxes into a copy without regions and Immich reads the same boxes back", async () => {
     const file = copySample(sample, dir, `accept-${sample.includes('6') ? 'o6' : 'o1'}.jpg`);
-    await writer.write(file, { 'XMP-mwg-rs:RegionInfo': null } as never);
+    await writer.write(file, { 'XMP-mwg-rs:RegionInfo': null, 'XMP-MP:RegionInfoMP': null } as never);
     expect((await immichRead(immich, file)).faces).toEqual([]);
 
     const plan = buildMetadataPlan(portraitAsset({ marie: MARIE, pierre: PIERRE }, DISPLAYED.width, DISPLAYED.height), { modules: ['faces'] });
     const diff = await applyPlan(writer, file, plan);
-    expect(diff.changes.map((c) => c.field)).toEqual(['Face regions (XMP-mwg-rs:RegionInfo)']);
+    expect(diff.changes.map((c) => c.field)).toEqual(['Face regions (XMP-mwg-rs:RegionInfo)', 'Windows people regions (XMP-MP:RegionInfoMP)']);
 
     const read = byName((await immichRead(immich, file)).faces);
     expectWithin(read['Marie Curie'], [...MARIE, 840, 700], 2);
@@ -69,10 +73,12 @@ describe('all 8 EXIF orientations', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8] as ExifOrientation[])('orientation %i: stored regions equal the original portrait regions', async (orientation) => {
     const file = copySample('metadata/faces/portrait.jpg', dir, `orient-${orientation}.jpg`);
     const facesOnly = buildMetadataPlan(portraitAsset({ marie: MARIE, pierre: PIERRE }, 840, 700), { modules: ['faces'] });
-    const original = (await readCurrent(writer, file, facesOnly, 'embedded'))['XMP-mwg-rs:RegionInfo'] as {
+    const before = await readCurrent(writer, file, facesOnly, 'embedded');
+    const original = before['XMP-mwg-rs:RegionInfo'] as {
       RegionList: { Name: string; Area: { X: number; Y: number; W: number; H: number } }[];
     };
-    await writer.write(file, { 'XMP-mwg-rs:RegionInfo': null, 'IFD0:Orientation#': orientation } as never);
+    const originalMp = before['XMP-MP:RegionInfoMP'] as MpInfo;
+    await writer.write(file, { 'XMP-mwg-rs:RegionInfo': null, 'XMP-MP:RegionInfoMP': null, 'IFD0:Orientation#': orientation } as never);
 
     // The same faces, as Immich shows them in the rotated/mirrored frame.
     const display = displayedDimensions(840, 700, orientation);
@@ -99,6 +105,19 @@ describe('all 8 EXIF orientations', () => {
       for (const key of ['X', 'W'] as const) expect(Math.abs(mine.Area[key] - region.Area[key]) * 840).toBeLessThanOrEqual(1.5);
       for (const key of ['Y', 'H'] as const) expect(Math.abs(mine.Area[key] - region.Area[key]) * 700).toBeLessThanOrEqual(1.5);
     }
+    // The Windows regions are the same stored-frame boxes by their top-left corner, as in the original portrait
+    // (written by Exiv2 with orientation 1, where its MP and MWG regions agree).
+    const writtenMp = (await readCurrent(writer, file, plan, 'embedded'))['XMP-MP:RegionInfoMP'] as MpInfo;
+    expect(writtenMp.Regions.map((r) => r.PersonDisplayName)).toEqual(['Marie Curie', 'Pierre Curie']);
+    for (const region of originalMp.Regions) {
+      const mine = parseMpRectangle(writtenMp.Regions.find((r) => r.PersonDisplayName === region.PersonDisplayName)!.Rectangle)!;
+      const theirs = parseMpRectangle(region.Rectangle)!;
+      const mwg = written.RegionList.find((r) => r.Name === region.PersonDisplayName)!.Area;
+      expect(mine.x).toBeCloseTo(mwg.X - mwg.W / 2, 5);
+      expect(mine.y).toBeCloseTo(mwg.Y - mwg.H / 2, 5);
+      for (const key of ['x', 'w'] as const) expect(Math.abs(mine[key] - theirs[key]) * 840).toBeLessThanOrEqual(1.5);
+      for (const key of ['y', 'h'] as const) expect(Math.abs(mine[key] - theirs[key]) * 700).toBeLessThanOrEqual(1.5);
+    }
     expect((await rediff(writer, file, plan)).changes).toEqual([]);
   });
 });
@@ -120,8 +139,15 @@ describe('echo guard', () => {
       ['Marie Curie', 'exif'],
       ['Pierre Curie', 'exif'],
     ]);
+    // The MWG regions are untouched. This sample's Windows regions were left unrotated when its pixels were turned
+    // (samples/README.md), so they point at the displayed frame; they are ours (named people) and get corrected.
     const diff = await rediff(writer, file, plan);
-    expect(diff.changes).toEqual([]);
+    expect(diff.changes.map((c) => c.field)).toEqual(['Windows people regions (XMP-MP:RegionInfoMP)']);
+    expect(diff.changes[0].before).toEqual(['Marie Curie: 498,218–665,298 of 840×700', 'Pierre Curie: 538,448–740,515 of 840×700']);
+    expect(diff.changes[0].after).toEqual(['Marie Curie: 261,146–356,284 of 840×700', 'Pierre Curie: 536,83–618,252 of 840×700']);
+    await applyPlan(writer, file, plan);
+    expect((await rediff(writer, file, plan)).changes).toEqual([]);
+    expect(await rediff(writer, file, buildMetadataPlan(asset, { modules: ['faces'], microsoftRegions: false })).then((d) => d.changes)).toEqual([]);
   });
 
   it('keeps regions that are not ours (unnamed, other types) unless asked to replace them', async () => {
@@ -140,6 +166,8 @@ describe('echo guard', () => {
     await applyPlan(writer, file, keep);
     const regions = ((await readCurrent(writer, file, keep, 'embedded'))['XMP-mwg-rs:RegionInfo'] as { RegionList: { Name?: string; Type?: string }[] }).RegionList;
     expect(regions.map((r) => `${r.Type}:${r.Name ?? ''}`)).toEqual(['Pet:Rex', 'Face:', 'Face:Marie Curie', 'Face:Pierre Curie']);
+    const mp = ((await readCurrent(writer, file, keep, 'embedded'))['XMP-MP:RegionInfoMP'] as MpInfo).Regions;
+    expect(mp.map((r) => r.PersonDisplayName)).toEqual(['Marie Curie', 'Pierre Curie']);
     expect((await rediff(writer, file, keep)).changes).toEqual([]);
 
     const replace = buildMetadataPlan(asset, { modules: ['faces'], replaceForeignRegions: true });

@@ -3,43 +3,17 @@
  * written into a copy: Immich must read the same values back, and a second pass must find nothing to write
  * (smart skip: a second run over an unchanged library writes 0 files).
  */
-import * as path from 'node:path';
 import type { ExifTool } from 'exiftool-vendored';
-import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { ALL_MODULES } from '../../lib/metadata/types';
 import { createImmichExifTool, immichRead } from '../helpers/immichRead';
-import { loadExpectedImmichReads, type ExpectedImmichRead } from '../simulator/paths';
-import { applyPlan, copySample, createPlainWriter, face, makeAsset, makeTempDir, person, rediff } from './roundtrip-support';
+import { loadExpectedImmichReads } from '../simulator/paths';
+import { applyPlan, assetFromImmich, copySample, createPlainWriter, makeTempDir, rediff } from './roundtrip-support';
 
 
 const expected = loadExpectedImmichReads();
 // The MP4 cannot be written by ExifTool (malformed on purpose). The .xmp samples are written as sidecars.
 const samples = Object.keys(expected).filter((f) => !f.endsWith('.mp4'));
-
-function assetFromImmich(file: string, want: ExpectedImmichRead): ImmichAssetDetails {
-  const hasDate = !want.dateTimeOriginal.startsWith('(');
-  const names = want.faces_if_import_enabled.map((f) => f.name);
-  return makeAsset({
-    id: file,
-    originalFileName: path.basename(file),
-    localDateTime: hasDate ? want.localDateTime : '2024-01-01T00:00:00.000Z',
-    people: names.map((n) => person(n)),
-    faces: want.faces_if_import_enabled.map((f) => face(f.name, [f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2], f.imageWidth, f.imageHeight, 'exif')),
-    tags: want.tags,
-    exif: {
-      dateTimeOriginal: hasDate ? want.dateTimeOriginal : null,
-      timeZone: want.timeZone,
-      description: want.description,
-      rating: want.rating,
-      latitude: want.latitude,
-      longitude: want.longitude,
-      orientation: want.orientation,
-      exifImageWidth: want.exifImageWidth,
-      exifImageHeight: want.exifImageHeight,
-    },
-  });
-}
 
 let writer: ExifTool;
 let immich: ExifTool;

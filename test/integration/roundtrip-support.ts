@@ -7,7 +7,7 @@ import type { ImmichAssetDetails, ImmichFace } from '../../lib/immich/types';
 import { diffAgainstFile, tagsToRead, type MetadataDiff, type TargetKind } from '../../lib/metadata/diff';
 import { READ_OPTIONS, readRequest } from '../../lib/metadata/readOptions';
 import type { MetadataPlan } from '../../lib/metadata/types';
-import { samplesDir } from '../simulator/paths';
+import { samplesDir, type ExpectedImmichRead } from '../simulator/paths';
 
 export function makeTempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
@@ -108,4 +108,29 @@ export function makeAsset(overrides: AssetOverrides = {}): ImmichAssetDetails {
 
 export function person(name: string, isHidden = false) {
   return { id: `person-${name}`, name, isHidden, updatedAt: null };
+}
+
+/** Immich's view of a sample (expected-immich-emulated.json) as Get Asset Details would serve it. */
+export function assetFromImmich(file: string, want: ExpectedImmichRead): ImmichAssetDetails {
+  const hasDate = !want.dateTimeOriginal.startsWith('(');
+  const names = want.faces_if_import_enabled.map((f) => f.name);
+  return makeAsset({
+    id: file,
+    originalFileName: path.basename(file),
+    localDateTime: hasDate ? want.localDateTime : '2024-01-01T00:00:00.000Z',
+    people: names.map((n) => person(n)),
+    faces: want.faces_if_import_enabled.map((f) => face(f.name, [f.boundingBoxX1, f.boundingBoxY1, f.boundingBoxX2, f.boundingBoxY2], f.imageWidth, f.imageHeight, 'exif')),
+    tags: want.tags,
+    exif: {
+      dateTimeOriginal: hasDate ? want.dateTimeOriginal : null,
+      timeZone: want.timeZone,
+      description: want.description,
+      rating: want.rating,
+      latitude: want.latitude,
+      longitude: want.longitude,
+      orientation: want.orientation,
+      exifImageWidth: want.exifImageWidth,
+      exifImageHeight: want.exifImageHeight,
+    },
+  });
 }

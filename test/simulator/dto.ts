@@ -1,5 +1,6 @@
 /** Renders simulator records as Immich v3.1 response DTOs (and the v2 shapes where they differ). */
 import { createHash } from 'node:crypto';
+import { editedFaceBox } from './edits';
 import type { SimAlbum, SimAsset, SimFace, SimLibrary, SimPerson, SimTag, SimUser } from './library';
 
 export type ServerMode = 'v2' | 'v3';
@@ -17,22 +18,31 @@ export function personDto(person: SimPerson): Record<string, unknown> {
   };
 }
 
-function faceBox(face: SimFace): Record<string, unknown> {
+/** Immich serves the face boxes of an edited asset moved into the edited image (see edits.ts). */
+function faceBox(face: SimFace, asset?: SimAsset): Record<string, unknown> {
+  const box = asset?.edits?.length && asset.exif ? editedFaceBox(face, asset.edits, orientedSize(asset.exif)) : face;
   return {
     id: face.id,
-    imageWidth: face.imageWidth,
-    imageHeight: face.imageHeight,
-    boundingBoxX1: face.x1,
-    boundingBoxY1: face.y1,
-    boundingBoxX2: face.x2,
-    boundingBoxY2: face.y2,
+    imageWidth: box.imageWidth,
+    imageHeight: box.imageHeight,
+    boundingBoxX1: box.x1,
+    boundingBoxY1: box.y1,
+    boundingBoxX2: box.x2,
+    boundingBoxY2: box.y2,
     sourceType: face.sourceType,
   };
 }
 
-export function faceDto(face: SimFace, library: SimLibrary): Record<string, unknown> {
+/** Immich's getDimensions: the EXIF size, swapped for orientations that turn the image a quarter. */
+function orientedSize(exif: NonNullable<SimAsset['exif']>): { width: number; height: number } {
+  const width = exif.exifImageWidth ?? 0;
+  const height = exif.exifImageHeight ?? 0;
+  return ['5', '6', '7', '8'].includes(exif.orientation ?? '') ? { width: height, height: width } : { width, height };
+}
+
+export function faceDto(face: SimFace, library: SimLibrary, asset?: SimAsset): Record<string, unknown> {
   const person = face.personId ? library.people.get(face.personId) : undefined;
-  return { ...faceBox(face), person: person ? personDto(person) : null };
+  return { ...faceBox(face, asset), person: person ? personDto(person) : null };
 }
 
 export function tagDto(tag: SimTag): Record<string, unknown> {
@@ -146,8 +156,8 @@ export function assetDetailDto(asset: SimAsset, library: SimLibrary, mode: Serve
   if (mode === 'v3') {
     dto.people = people.map(personDto);
   } else {
-    dto.people = people.map((person) => ({ ...personDto(person), faces: asset.faces.filter((f) => f.personId === person.id).map(faceBox) }));
-    dto.unassignedFaces = asset.faces.filter((f) => f.personId === null || !library.people.has(f.personId)).map(faceBox);
+    dto.people = people.map((person) => ({ ...personDto(person), faces: asset.faces.filter((f) => f.personId === person.id).map((f) => faceBox(f, asset)) }));
+    dto.unassignedFaces = asset.faces.filter((f) => f.personId === null || !library.people.has(f.personId)).map((f) => faceBox(f, asset));
   }
   return dto;
 }

@@ -6,6 +6,7 @@
  * is reassigned — those bump person.updatedAt / album.updatedAt only.
  */
 import { createHash } from 'node:crypto';
+import type { SimEdit } from './edits';
 
 /** Where the simulated Immich keeps its library (originalPath prefix). */
 export const IMMICH_LIBRARY_ROOT = '/usr/src/app/upload/library';
@@ -70,6 +71,8 @@ export interface SimAsset {
   exif: SimExif | null;
   tagIds: string[];
   faces: SimFace[];
+  /** Edits made in Immich's editor, in order (GET /assets/{id}/edits); isEdited says whether there are any. */
+  edits?: SimEdit[];
 }
 
 export interface SimPerson {
@@ -230,6 +233,11 @@ export class SimLibrary {
 
   trashAsset(assetId: string): SimAsset {
     return this.mutateAsset(assetId, (a) => (a.deletedAt = this.now()), true);
+  }
+
+  /** Saving in Immich's editor replaces the asset's edit list and marks the asset row as edited. */
+  editAsset(assetId: string, edits: SimEdit[]): SimAsset {
+    return this.mutateAsset(assetId, (a) => Object.assign(a, { edits: edits.map((e) => ({ ...e, parameters: { ...e.parameters } })), isEdited: edits.length > 0 }), true);
   }
 
   /** Tag assignment lives in a join table in Immich: the asset row is not touched. */

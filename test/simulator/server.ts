@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { albumDto, assetDetailDto, faceDto, personDto, searchItemDto, tagDto, userAdminDto, type ServerMode } from './dto';
+import { assetEditsDto } from './edits';
 import { FaultQueue, type FaultSpec, type InjectedFault } from './faults';
 import { SearchCache, searchPage, SearchProblem, type SearchPage } from './search';
 import { parseSearchBehaviour, type SearchBehaviour } from './search-behaviour';
@@ -299,7 +300,12 @@ class SimulatorState {
       case 'GET /faces': {
         const asset = lib.asset(query.get('id') ?? '');
         if (!asset) throw new HttpProblem(400, 'Not found or no asset.read access');
-        return asset.faces.map((face) => faceDto(face, lib));
+        return asset.faces.map((face) => faceDto(face, lib, asset));
+      }
+      case 'GET /assets/{id}/edits': {
+        const asset = lib.asset(pathParams.id);
+        if (!asset) throw new HttpProblem(400, 'Not found or no asset.read access');
+        return assetEditsDto(asset.id, asset.edits ?? []);
       }
       case 'GET /albums': {
         let albums = [...lib.albums.values()];

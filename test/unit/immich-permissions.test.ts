@@ -13,7 +13,7 @@ test.each(Object.entries(ENDPOINT_PERMISSIONS))('%s needs %s per the spec', (rou
 });
 
 test('the permission list for the README covers every endpoint the client uses', () => {
-  expect(REQUIRED_API_KEY_PERMISSIONS).toEqual(['album.read', 'asset.read', 'face.read', 'person.read', 'tag.read', 'user.read']);
+  expect(REQUIRED_API_KEY_PERMISSIONS).toEqual(['album.read', 'asset.edit.get', 'asset.read', 'face.read', 'person.read', 'tag.read', 'user.read']);
   expect(permissionFor('GET', '/assets/8d2d9b99-1190-4e59-ae99-27a68c8cba35')).toBe('asset.read');
   expect(permissionFor('GET', '/server/ping')).toBeNull();
 });

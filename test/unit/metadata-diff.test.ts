@@ -194,8 +194,13 @@ describe('diffAgainstFile', () => {
     expect(area.W * 500).toBeCloseTo(200, 0);
     expect(area.H * 1000).toBeCloseTo(100, 0);
     expect(changes[0]).toEqual({ field: 'Face regions (XMP-mwg-rs:RegionInfo)', before: [], after: ['Anna: 100,100–200,300 of 1000×500'] });
+    // The Windows region is the same stored-frame box by its top-left corner.
+    expect(writeTags['XMP-MP:RegionInfoMP']).toEqual({ Regions: [{ PersonDisplayName: 'Anna', Rectangle: expect.any(String) }] });
+    const [x, y, w, h] = ((writeTags['XMP-MP:RegionInfoMP'] as { Regions: { Rectangle: string }[] }).Regions[0].Rectangle).split(', ').map(Number);
+    expect([x, y, w, h]).toEqual([area.X - area.W / 2, area.Y - area.H / 2, area.W, area.H].map((v) => Math.round(v * 1e6) / 1e6));
+    expect(changes[1]).toEqual({ field: 'Windows people regions (XMP-MP:RegionInfoMP)', before: [], after: ['Anna: 100,100–200,300 of 1000×500'] });
 
-    const floored = { ...current, 'XMP-mwg-rs:RegionInfo': { AppliedToDimensions: { W: 500, H: 1000, Unit: 'pixel' }, RegionList: [{ Name: 'Anna', Type: 'Face', Area: { X: 0.401, Y: 0.8505, W: 0.4, H: 0.1, Unit: 'normalized' } }] } };
+    const floored = { ...current, 'XMP-MP:RegionInfoMP': { Regions: [{ PersonDisplayName: 'Anna', Rectangle: '0.201, 0.8005, 0.4, 0.1' }] }, 'XMP-mwg-rs:RegionInfo': { AppliedToDimensions: { W: 500, H: 1000, Unit: 'pixel' }, RegionList: [{ Name: 'Anna', Type: 'Face', Area: { X: 0.401, Y: 0.8505, W: 0.4, H: 0.1, Unit: 'normalized' } }] } };
     expect(diffAgainstFile(plan, floored, 'embedded').changes).toEqual([]);
     const moved = { ...floored, 'XMP-mwg-rs:RegionInfo': { ...floored['XMP-mwg-rs:RegionInfo'], RegionList: [{ Name: 'Anna', Type: 'Face', Area: { X: 0.45, Y: 0.85, W: 0.4, H: 0.1 } }] } };
     expect(diffAgainstFile(plan, moved, 'embedded').changes).toHaveLength(1);
@@ -222,6 +227,31 @@ describe('diffAgainstFile', () => {
     const renamed = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'] });
     const info = diffAgainstFile(renamed, current, 'embedded').writeTags['XMP-mwg-rs:RegionInfo'] as { RegionList: { Name: string }[] };
     expect(info.RegionList.map((r) => r.Name)).toEqual(['Stranger', 'Marie Curie']);
+    const nobody = buildMetadataPlan(makeAsset({ faces: [] }), { modules: ['faces'] });
+    expect(diffAgainstFile(nobody, current, 'embedded').changes).toEqual([]);
+  });
+
+  it("faces: the Windows regions follow the same ownership rule (renamed replaced, stranger and unnamed kept, DateRegionsValid kept)", () => {
+    const current = {
+      ...JPEG,
+      'File:ImageWidth': 100,
+      'File:ImageHeight': 100,
+      'XMP-lr:HierarchicalSubject': ['People|Marie'],
+      'XMP-MP:RegionInfoMP': {
+        DateRegionsValid: '2020:01:01 00:00:00',
+        Regions: [{ PersonDisplayName: 'Marie', Rectangle: '0.15, 0.45, 0.1, 0.1' }, { PersonDisplayName: 'Stranger', Rectangle: '0.75, 0.45, 0.1, 0.1' }, { Rectangle: '0.5, 0.5, 0.1, 0.1' }],
+      },
+    };
+    const renamed = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'] });
+    const diff = diffAgainstFile(renamed, current, 'embedded');
+    const info = diff.writeTags['XMP-MP:RegionInfoMP'] as { DateRegionsValid: string; Regions: { PersonDisplayName?: string; Rectangle: string }[] };
+    expect(info.DateRegionsValid).toBe('2020:01:01 00:00:00');
+    expect(info.Regions.map((r) => r.PersonDisplayName ?? '(unnamed)')).toEqual(['Stranger', '(unnamed)', 'Marie Curie']);
+    expect(diff.changes.find((c) => c.field.startsWith('Windows'))).toMatchObject({ before: ['Marie: 15,45–25,55 of 100×100'], after: ['Marie Curie: 15,45–25,55 of 100×100'] });
+    const replace = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'], replaceForeignRegions: true });
+    expect((diffAgainstFile(replace, current, 'embedded').writeTags['XMP-MP:RegionInfoMP'] as typeof info).Regions.map((r) => r.PersonDisplayName)).toEqual(['Marie Curie']);
+    const off = buildMetadataPlan(makeAsset({ faces: [face('Marie Curie', [15, 45, 25, 55], 100, 100)] }), { modules: ['faces'], microsoftRegions: false });
+    expect(diffAgainstFile(off, current, 'embedded').writeTags['XMP-MP:RegionInfoMP']).toBeUndefined();
     const nobody = buildMetadataPlan(makeAsset({ faces: [] }), { modules: ['faces'] });
     expect(diffAgainstFile(nobody, current, 'embedded').changes).toEqual([]);
   });

@@ -1,9 +1,18 @@
 import fc from 'fast-check';
 import {
+  boxToMpRectangle,
   boxToMwgArea,
   displayedDimensions,
   displayedToStored,
+  editedBoxToOriginal,
+  editedDimensions,
+  EditNotInvertibleError,
+  formatMpRectangle,
   isSideways,
+  mpRectangleToBox,
+  originalPointToEdited,
+  parseMpRectangle,
+  type ImageEdit,
   mwgAreaToBox,
   normalizeBox,
   storedToDisplayed,
@@ -62,5 +71,46 @@ describe('faceGeometry', () => {
     expect(toOrientation('6')).toBe(6);
     expect(toOrientation(8)).toBe(8);
     for (const junk of [0, 9, '', null, undefined, 'Rotate 90 CW', 2.5]) expect(toOrientation(junk)).toBe(1);
+  });
+});
+
+describe('Microsoft People Tagging rectangles', () => {
+  test('top-left corner plus size, parsed with or without spaces, and a broken one is null', () => {
+    const box = { x1: 0.25, y1: 0.1, x2: 0.5, y2: 0.6 };
+    expect(formatMpRectangle(boxToMpRectangle(box))).toBe('0.25, 0.1, 0.25, 0.5');
+    expect(mpRectangleToBox(parseMpRectangle('0.25,0.1,0.25,0.5')!)).toEqual(box);
+    expect(parseMpRectangle('0.25, 0.1, 0.25')).toBeNull();
+    expect(parseMpRectangle('a, b, c, d')).toBeNull();
+    expect(parseMpRectangle(undefined)).toBeNull();
+  });
+});
+
+describe('edits made in Immich', () => {
+  const W = 840;
+  const H = 700;
+  const chains: ImageEdit[][] = [
+    [{ action: 'crop', x: 100, y: 50, width: 500, height: 400 }],
+    [{ action: 'rotate', angle: 90 }],
+    [{ action: 'rotate', angle: -90 }],
+    [{ action: 'mirror', axis: 'horizontal' }, { action: 'rotate', angle: 270 }],
+    [{ action: 'rotate', angle: 180 }, { action: 'mirror', axis: 'vertical' }, { action: 'crop', x: 10, y: 20, width: 300, height: 200 }],
+  ];
+  test.each(chains.map((c) => [JSON.stringify(c), c]))('%s: mapping back undoes the forward move', (_label, edits) => {
+    const box = { x1: 300, y1: 150, x2: 400, y2: 290 };
+    const size = editedDimensions(edits as ImageEdit[], W, H);
+    const [ax, ay] = originalPointToEdited([box.x1, box.y1], edits as ImageEdit[], W, H);
+    const [bx, by] = originalPointToEdited([box.x2, box.y2], edits as ImageEdit[], W, H);
+    const edited = normalizeBox({ x1: Math.min(ax, bx), y1: Math.min(ay, by), x2: Math.max(ax, bx), y2: Math.max(ay, by) }, size.width, size.height);
+    const back = editedBoxToOriginal(edited, edits as ImageEdit[], W, H);
+    expect(back.x1 * W).toBeCloseTo(box.x1, 6);
+    expect(back.y1 * H).toBeCloseTo(box.y1, 6);
+    expect(back.x2 * W).toBeCloseTo(box.x2, 6);
+    expect(back.y2 * H).toBeCloseTo(box.y2, 6);
+  });
+
+  test('a quarter turn swaps the edited size; a crop sets it; a straightening angle has no exact inverse', () => {
+    expect(editedDimensions([{ action: 'rotate', angle: 90 }], W, H)).toEqual({ width: H, height: W });
+    expect(editedDimensions([{ action: 'crop', x: 0, y: 0, width: 10, height: 20 }, { action: 'rotate', angle: 270 }], W, H)).toEqual({ width: 20, height: 10 });
+    expect(() => editedDimensions([{ action: 'rotate', angle: 33 }], W, H)).toThrow(EditNotInvertibleError);
   });
 });

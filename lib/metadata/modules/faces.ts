@@ -1,12 +1,22 @@
 /**
  * Faces: MWG-RS RegionInfo, one named Face region per person, relative to the STORED pixels
- * (AppliedToDimensions), converted from Immich's displayed-frame boxes through EXIF Orientation.
+ * (AppliedToDimensions), converted from Immich's displayed-frame boxes through EXIF Orientation; and the same boxes
+ * as Microsoft People Tagging regions (XMP-MP RegionInfo, what Windows reads), in the same frame: ExifTool's
+ * convert_regions config and digiKam's writer both turn one into the other without any orientation step, only
+ * centre ↔ top-left corner.
  */
 import type { ImmichAssetDetails, ImmichFace } from '../../immich/types';
 import type { DiffContext } from '../diffContext';
 import {
+  boxToMpRectangle,
   boxToMwgArea,
   displayedDimensions,
+  editedBoxToOriginal,
+  editedDimensions,
+  EditNotInvertibleError,
+  formatMpRectangle,
+  mpRectangleToBox,
+  parseMpRectangle,
   displayedToStored,
   mwgAreaToBox,
   normalizeBox,
@@ -24,9 +34,11 @@ export const FACE_TOLERANCE_PX = 1.5;
 /** Moves each edge a quarter pixel into its pixel so Immich's floor() lands on the same whole pixel. */
 const FLOOR_GUARD_PX = 0.25;
 
+export const MP_REGION_TAG = 'XMP-MP:RegionInfoMP';
+
 export const FACE_TAGS = {
-  embedded: ['XMP-mwg-rs:RegionInfo', 'ImageWidth#', 'ImageHeight#', 'Orientation#', 'XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList'],
-  sidecar: ['XMP-mwg-rs:RegionInfo', 'XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList'],
+  embedded: ['XMP-mwg-rs:RegionInfo', MP_REGION_TAG, 'ImageWidth#', 'ImageHeight#', 'Orientation#', 'XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList'],
+  sidecar: ['XMP-mwg-rs:RegionInfo', MP_REGION_TAG, 'XMP-lr:HierarchicalSubject', 'XMP-digiKam:TagsList'],
 };
 
 function preferred(a: ImmichFace, b: ImmichFace): ImmichFace {
@@ -38,9 +50,8 @@ function preferred(a: ImmichFace, b: ImmichFace): ImmichFace {
 
 export function planFaces(asset: ImmichAssetDetails, options: BuildOptions): ModuleOutcome<FacesPlan> {
   if (asset.type !== 'IMAGE') return { skipped: 'face regions are written for still images only' };
-  if (asset.isEdited) {
-    return { skipped: 'the asset was edited in Immich, so its face boxes are in the edited frame, not the original file\'s' };
-  }
+  const edited = editedFrame(asset);
+  if ('skipped' in edited) return { skipped: edited.skipped };
   const notes: string[] = [];
   const byPerson = new Map<string, ImmichFace>();
   for (const face of asset.faces) {
@@ -58,18 +69,44 @@ export function planFaces(asset: ImmichAssetDetails, options: BuildOptions): Mod
     name: face.personName!.trim(),
     personId: face.personId,
     sourceType: face.sourceType,
-    displayed: clampBox(normalizeBox(face, face.imageWidth, face.imageHeight)),
+    displayed: clampBox(edited.toOriginal(normalizeBox(face, face.imageWidth, face.imageHeight))),
   }));
   return {
     plan: {
       faces,
       replaceForeignRegions: options.replaceForeignRegions,
+      microsoftRegions: options.microsoftRegions,
       fallbackStoredWidth: asset.exif.exifImageWidth,
       fallbackStoredHeight: asset.exif.exifImageHeight,
       fallbackOrientation: asset.exif.orientation === null ? null : toOrientation(asset.exif.orientation),
     },
     notes,
   };
+}
+
+/**
+ * Immich keeps face boxes in the displayed original and serves them (GET /faces, the faces nested in an asset) moved
+ * into the edited image by the asset's edits (server/src/utils/transform.ts, transformFaceBoundingBox, called from
+ * mapFaces with the asset's edits and its oriented EXIF size). Undoing the edits brings them back onto the original.
+ */
+function editedFrame(asset: ImmichAssetDetails): { toOriginal: (box: NormalizedBox) => NormalizedBox } | { skipped: string } {
+  const same = { toOriginal: (box: NormalizedBox) => box };
+  if (!asset.isEdited) return same;
+  const why = 'the asset was edited in Immich, so its face boxes are in the edited frame';
+  if (asset.editsUnavailable) return { skipped: `${why}, and its edits could not be read: ${asset.editsUnavailable}` };
+  if (!asset.edits) return { skipped: `${why}, and its edits were not read (use the output of Get Asset Details)` };
+  const edits = asset.edits;
+  if (edits.length === 0) return same;
+  const { exifImageWidth: width, exifImageHeight: height } = asset.exif;
+  if (!(width && height && width > 0 && height > 0)) return { skipped: `${why}, and Immich does not know the original's size to map them back` };
+  const original = displayedDimensions(width, height, toOrientation(asset.exif.orientation));
+  try {
+    editedDimensions(edits, original.width, original.height);
+  } catch (error) {
+    if (error instanceof EditNotInvertibleError) return { skipped: `${why}, and ${error.message}` };
+    throw error;
+  }
+  return { toOriginal: (box) => editedBoxToOriginal(box, edits, original.width, original.height) };
 }
 
 function clampBox(box: NormalizedBox): NormalizedBox {
@@ -129,8 +166,12 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
     return;
   }
 
-  const info = (ctx.read('XMP-mwg-rs:RegionInfo') ?? null) as RegionInfo | null;
-  const regions: Region[] = info?.RegionList === undefined ? [] : Array.isArray(info.RegionList) ? info.RegionList : [info.RegionList];
+  const ownedNames = ownedFaceNames(plan, ctx);
+  diffMwgRegions(plan, ctx, ownedNames, storedWidth, storedHeight, orientation);
+  if (plan.microsoftRegions) diffMicrosoftRegions(plan, ctx, ownedNames, storedWidth, storedHeight, orientation);
+}
+
+function ownedFaceNames(plan: FacesPlan, ctx: DiffContext): Set<string> {
   const ownedNames = leavesUnder(
     {
       hierarchicalSubject: toStringList(ctx.read('XMP-lr:HierarchicalSubject')),
@@ -139,6 +180,19 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
     [PEOPLE_ROOT],
   );
   for (const face of plan.faces) ownedNames.add(face.name);
+  return ownedNames;
+}
+
+function diffMwgRegions(
+  plan: FacesPlan,
+  ctx: DiffContext,
+  ownedNames: Set<string>,
+  storedWidth: number,
+  storedHeight: number,
+  orientation: ExifOrientation,
+): void {
+  const info = (ctx.read('XMP-mwg-rs:RegionInfo') ?? null) as RegionInfo | null;
+  const regions: Region[] = info?.RegionList === undefined ? [] : Array.isArray(info.RegionList) ? info.RegionList : [info.RegionList];
   const isOurs = (r: Region) => typeof r.Name === 'string' && ownedNames.has(r.Name) && (r.Type === undefined || r.Type === 'Face');
   const ours = regions.filter(isOurs);
   const foreign = plan.replaceForeignRegions ? [] : regions.filter((r) => !isOurs(r));
@@ -168,6 +222,53 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
   const value = { AppliedToDimensions: { W: storedWidth, H: storedHeight, Unit: 'pixel' }, RegionList: [...foreign, ...wanted] };
   // Dry Run shows boxes in the displayed frame, not the structure.
   ctx.write('XMP-mwg-rs:RegionInfo', value, 'Face regions', before, after);
+}
+
+interface MpRegion {
+  PersonDisplayName?: string;
+  Rectangle?: string;
+  [key: string]: unknown;
+}
+
+interface MpRegionInfo {
+  Regions?: MpRegion[] | MpRegion;
+  [key: string]: unknown;
+}
+
+/** Microsoft People Tagging regions: the same boxes as our MWG regions, top-left corner instead of centre. */
+function diffMicrosoftRegions(
+  plan: FacesPlan,
+  ctx: DiffContext,
+  ownedNames: Set<string>,
+  storedWidth: number,
+  storedHeight: number,
+  orientation: ExifOrientation,
+): void {
+  const info = (ctx.read(MP_REGION_TAG) ?? null) as MpRegionInfo | null;
+  const regions: MpRegion[] = info?.Regions === undefined ? [] : Array.isArray(info.Regions) ? info.Regions : [info.Regions];
+  const isOurs = (r: MpRegion) => typeof r.PersonDisplayName === 'string' && ownedNames.has(r.PersonDisplayName);
+  const ours = regions.filter(isOurs);
+  const foreign = plan.replaceForeignRegions ? [] : regions.filter((r) => !isOurs(r));
+  const wanted: MpRegion[] = plan.faces.map((face) => {
+    const area = regionArea(face.displayed, storedWidth, storedHeight, orientation);
+    return { PersonDisplayName: face.name, Rectangle: formatMpRectangle(boxToMpRectangle(mwgAreaToBox(area))) };
+  });
+  const toArea = (r: MpRegion): Region['Area'] => {
+    const rect = parseMpRectangle(r.Rectangle);
+    return rect ? { ...boxToMwgArea(mpRectangleToBox(rect)), Unit: 'normalized' } : undefined;
+  };
+  const asMwg = (list: MpRegion[]): Region[] => list.map((r) => ({ Name: r.PersonDisplayName, Area: toArea(r) }));
+  const nothingDropped = foreign.length + ours.length === regions.length;
+  if (nothingDropped && sameRegions(asMwg(ours), asMwg(wanted), storedWidth, storedHeight)) return;
+
+  const display = displayedDimensions(storedWidth, storedHeight, orientation);
+  const describeRegions = (list: MpRegion[]) =>
+    list.flatMap((r) => {
+      const rect = parseMpRectangle(r.Rectangle);
+      return rect && r.PersonDisplayName ? [describe(r.PersonDisplayName, storedToDisplayed(mpRectangleToBox(rect), orientation), display.width, display.height)] : [];
+    });
+  // Other fields of the structure (DateRegionsValid) stay as they were.
+  ctx.write(MP_REGION_TAG, { ...(info ?? {}), Regions: [...foreign, ...wanted] }, 'Windows people regions', describeRegions(ours), describeRegions(wanted));
 }
 
 function sameRegions(current: Region[], wanted: Region[], width: number, height: number): boolean {
