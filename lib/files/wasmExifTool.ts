@@ -39,6 +39,7 @@ interface ZeroPerlModule {
  * zeroperl-ts's CommonJS build points at a path on its build machine; its ESM build works. TypeScript
  * compiles `import()` to `require()` under CommonJS, so the import is built at run time.
  */
+// eslint-disable-next-line @n8n/community-nodes/no-dangerous-functions -- a fixed import(), its specifier is the package's own file
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
 async function loadZeroPerl(): Promise<ZeroPerlModule> {
@@ -101,7 +102,7 @@ export function defaultSizeLimitBytes(freeMemory: number = os.freemem()): number
 
 export class FileTooLargeError extends Error {
   constructor(file: string, size: number, limit: number) {
-    const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
+    const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
     super(`${file} is too large for the built-in ExifTool (${mb(size)}, limit ${mb(limit)}); install Perl to handle it`);
     this.name = 'FileTooLargeError';
   }
