@@ -16,8 +16,8 @@ export const DEFAULT_EXIFTOOL_PROCESSES = 2;
 export const EXIFTOOL_ENGINES = ['auto', 'perl', 'wasm'] as const;
 export type ExifToolEngine = (typeof EXIFTOOL_ENGINES)[number];
 
-/** Measured by `npm run bench` (write+verify files/s, Perl pool over built-in, same files). */
-export const WASM_SLOWDOWN_FACTOR = 10;
+/** Measured by `npm run bench` (engines: write+verify files/s, Perl pool over built-in, same files: 11.6). */
+export const WASM_SLOWDOWN_FACTOR = 12;
 
 export interface ExifToolPoolOptions {
   /** ExifTool processes to run in parallel (default 2). */

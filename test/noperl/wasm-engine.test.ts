@@ -20,6 +20,7 @@ interface Report {
   stats: { instancesStarted: number; peakMemoryBytes: number } | null;
   results: Array<{ name: string; status: string; verified?: boolean; reason?: string; changes: string[]; readBack: Record<string, unknown>; second: string }>;
   sizeLimit: { status: string; reason?: string } | null;
+  recycling: { name: string; rating: unknown[]; instancesStarted: number } | null;
 }
 
 let perlDir: string;
@@ -102,7 +103,14 @@ it('refuses a file above the size limit with the reason, leaving it untouched an
   expect(await fs.readdir(path.dirname(largeFile))).toEqual(['large.jpg']);
 });
 
-it('stayed on one Perl instance within its memory bound', () => {
+it('kept each Perl instance within the memory bound, and answers the same on a fresh instance', () => {
   expect(wasmRun.stats?.instancesStarted).toBeGreaterThanOrEqual(1);
   expect(wasmRun.stats?.peakMemoryBytes).toBeGreaterThan(0);
+  // the bound is checked after a call, so an instance ends at most one call (about 9 MB) above it
+  expect(wasmRun.stats?.peakMemoryBytes).toBeLessThan(256 * 1024 * 1024 + 64 * 1024 * 1024);
+  const recycling = wasmRun.recycling!;
+  expect(recycling.instancesStarted).toBe(3);
+  const perlReadBack = perlRun.results.find((r) => r.name === recycling.name)!.readBack['XMP-xmp:Rating'];
+  expect(perlReadBack).toEqual(expect.any(Number));
+  expect(recycling.rating).toEqual([perlReadBack, perlReadBack, perlReadBack]);
 });
