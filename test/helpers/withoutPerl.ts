@@ -8,7 +8,9 @@ const HIDE_PERL = [
   'set -e',
   'blank=$(mktemp)',
   'chmod 644 "$blank"',
-  'for p in $(which -a perl 2>/dev/null | xargs -r -n1 readlink -f | sort -u); do mount --bind "$blank" "$p"; done',
+  // every perl on PATH and the script's own #!/usr/bin/perl, each real file once
+  'perls=$( (echo /usr/bin/perl; IFS=:; for d in $PATH; do echo "$d/perl"; done) | while read -r p; do [ -e "$p" ] && readlink -f "$p"; done | sort -u)',
+  'for p in $perls; do mount --bind "$blank" "$p"; done',
   'if perl -e 1 2>/dev/null; then echo "perl still runs inside the namespace" >&2; exit 97; fi',
   'exec "$@"',
 ].join('\n');
