@@ -9,76 +9,17 @@
  * zeroperl has no real file system: the files a command names are copied into its memory file
  * system first, and a file ExifTool creates there (the writer's `-o` temporary copy, a new sidecar)
  * is copied out to the same path on disk. ExifTool never renames or deletes anything here; the
- * writer's temp file, fsync and rename stay as they are.
+ * writer's temp file, fsync and rename stay as they are. Perl runs on a worker thread
+ * (wasmPerlWorker), so n8n's main thread stays free while it computes.
  */
 import { ExifTool, type ExifToolOptions, type ExifToolTask } from 'exiftool-vendored';
 import { randomBytes } from 'crypto';
-import { promises as fs, readdirSync, readFileSync } from 'fs';
+import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Worker } from 'worker_threads';
 
-/** The subset of zeroperl-ts this engine uses (its ESM build is loaded at run time, see loadZeroPerl). */
-interface MemoryFileSystem {
-  addFile(path: string, content: Uint8Array): void;
-  removeFile(path: string): void;
-  ensureDir(path: string): unknown;
-  lookup(path: string): { type: string; content?: Uint8Array | Blob } | null;
-}
-interface ZeroPerl {
-  runFile(scriptPath: string, args?: string[]): Promise<{ success: boolean; error?: string; exitCode: number }>;
-  reset(): Promise<void>;
-  flush(): void;
-  dispose(): void;
-}
-interface ZeroPerlModule {
-  ZeroPerl: { create(options: { fileSystem: MemoryFileSystem; env?: Record<string, string>; stdout: (d: string | Uint8Array) => void; stderr: (d: string | Uint8Array) => void }): Promise<ZeroPerl> };
-  MemoryFileSystem: new (preopens: Record<string, string>) => MemoryFileSystem;
-}
-
-/**
- * zeroperl-ts's CommonJS build points at a path on its build machine; its ESM build works. TypeScript
- * compiles `import()` to `require()` under CommonJS, so the import is built at run time.
- */
-// eslint-disable-next-line @n8n/community-nodes/no-dangerous-functions -- a fixed import(), its specifier is the package's own file
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-async function loadZeroPerl(): Promise<ZeroPerlModule> {
-  // resolves to dist/cjs/index.cjs (not loaded); the ESM build sits beside it
-  const commonJsEntry = require.resolve('@6over3/zeroperl-ts');
-  const esm = path.join(path.dirname(commonJsEntry), '..', 'esm', 'index.js');
-  return (await importEsm(`file://${esm}`)) as ZeroPerlModule;
-}
-
-/** Where exiftool-vendored.pl keeps the ExifTool script and its lib folder. */
-function vendoredExifToolDir(): string {
-  return path.join(path.dirname(require.resolve('exiftool-vendored.pl/package.json')), 'bin');
-}
-
-const GUEST_DIR = '/exiftool';
-
-/** ExifTool's script and library files, read once per process (about 21 MB, shared by every instance). */
-let exiftoolFiles: Map<string, Uint8Array> | null = null;
-
-function exiftoolSources(): Map<string, Uint8Array> {
-  if (exiftoolFiles) return exiftoolFiles;
-  const bin = vendoredExifToolDir();
-  const files = new Map<string, Uint8Array>();
-  const addTree = (dir: string, guest: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) addTree(full, `${guest}/${entry.name}`);
-      else files.set(`${guest}/${entry.name}`, readFileSync(full));
-    }
-  };
-  addTree(path.join(bin, 'lib'), `${GUEST_DIR}/lib`);
-  // ExifTool installs SIGINT/SIGCONT handlers; signals do not exist in WASI and the handlers break the run.
-  const script = readFileSync(path.join(bin, 'exiftool'), 'latin1')
-    .replace(/^\$SIG\{INT\}\s*=\s*'SigInt';/m, '')
-    .replace(/^\$SIG\{CONT\}\s*=\s*'SigCont';/m, '');
-  files.set(`${GUEST_DIR}/exiftool`, Buffer.from(script, 'latin1'));
-  exiftoolFiles = files;
-  return files;
-}
+import type { PerlAnswer, PerlCall } from './wasmPerlWorker';
 
 /**
  * Linear memory of one Perl instance above which it is replaced. Measured (ExifTool 13.59, zeroperl
@@ -142,15 +83,11 @@ const TASK_OPTIONS = {
   logger: () => silentLogger,
 } as unknown as TaskOptions;
 
-/** Runs queued ExifTool commands in batches on one zeroperl instance at a time. */
+/** Runs queued ExifTool commands in batches, on one Perl thread (wasmPerlWorker) at a time. */
 class WasmPerlRunner {
   private readonly queue: Queued[] = [];
   private draining = false;
-  private perl: ZeroPerl | null = null;
-  private fileSystem: MemoryFileSystem | null = null;
-  private stdout: Buffer[] = [];
-  private stderr: Buffer[] = [];
-  private usedOnce = false;
+  private worker: Worker | null = null;
   private ended = false;
   private readonly marker = `{wasm-exiftool-${randomBytes(6).toString('hex')}`;
   /** Perl instances started so far (tests and the bench read it). */
@@ -226,67 +163,68 @@ class WasmPerlRunner {
     return { ...queued, lines, inputs, outputs, bytes };
   }
 
-  private async instance(): Promise<{ perl: ZeroPerl; fileSystem: MemoryFileSystem }> {
-    if (this.perl && this.fileSystem) {
-      if (this.usedOnce) await this.perl.reset();
-      return { perl: this.perl, fileSystem: this.fileSystem };
+  private call(message: PerlCall): Promise<PerlAnswer> {
+    if (!this.worker) {
+      this.worker = new Worker(path.join(__dirname, 'wasmPerlWorker.js'));
+      this.instancesStarted++;
     }
-    const zeroperl = await loadZeroPerl();
-    const fileSystem = new zeroperl.MemoryFileSystem({ '/': '' });
-    for (const [guest, content] of exiftoolSources()) fileSystem.addFile(guest, content);
-    const perl = await zeroperl.ZeroPerl.create({
-      fileSystem,
-      env: { TZ: process.env.TZ ?? 'UTC', HOME: '/nonexistent' },
-      stdout: (data) => this.stdout.push(Buffer.from(data)),
-      stderr: (data) => this.stderr.push(Buffer.from(data)),
+    const worker = this.worker;
+    return new Promise<PerlAnswer>((resolve, reject) => {
+      const done = (): void => {
+        worker.unref(); // an idle Perl thread must not keep the process alive
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (answer: PerlAnswer): void => {
+        done();
+        resolve(answer);
+      };
+      const onError = (error: Error): void => {
+        done();
+        reject(error);
+      };
+      const onExit = (code: number): void => {
+        done();
+        reject(new Error(`the Perl thread ended (exit code ${code})`));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.ref();
+      worker.postMessage(message);
     });
-    this.instancesStarted++;
-    this.perl = perl;
-    this.fileSystem = fileSystem;
-    this.usedOnce = false;
-    return { perl, fileSystem };
   }
 
   private async run(batch: Prepared[]): Promise<void> {
-    const argFile = `/tmp/args-${randomBytes(4).toString('hex')}`;
-    const placed: string[] = [];
-    let fileSystem: MemoryFileSystem | null = null;
     try {
-      const started = await this.instance();
-      fileSystem = started.fileSystem;
-      for (const file of new Set(batch.flatMap((b) => b.inputs))) {
-        fileSystem.ensureDir(path.dirname(file));
-        fileSystem.addFile(file, await fs.readFile(file));
-        placed.push(file);
-      }
-      for (const file of new Set(batch.flatMap((b) => b.outputs))) fileSystem.ensureDir(path.dirname(file));
+      const inputs: Array<[string, Uint8Array]> = [];
+      for (const file of new Set(batch.flatMap((b) => b.inputs))) inputs.push([file, await fs.readFile(file)]);
       const argLines = batch.flatMap((b, i) => [...b.lines, '-echo3', this.markerOf(i), '-echo4', this.markerOf(i), `-execute${i + 1}`]);
-      fileSystem.ensureDir('/tmp');
-      fileSystem.addFile(argFile, Buffer.from(argLines.join('\n') + '\n', 'utf8'));
-      placed.push(argFile);
-      this.stdout = [];
-      this.stderr = [];
-      this.usedOnce = true;
-      const outcome = await started.perl.runFile(`${GUEST_DIR}/exiftool`, ['-@', argFile]);
-      started.perl.flush();
-      const stdout = this.split(Buffer.concat(this.stdout).toString('utf8'), batch.length);
-      const stderr = this.split(Buffer.concat(this.stderr).toString('utf8'), batch.length);
-      await this.copyOutputs(fileSystem, batch, placed);
+      const answer = await this.call({
+        argFile: `/tmp/args-${randomBytes(4).toString('hex')}`,
+        argLines: Buffer.from(argLines.join('\n') + '\n', 'utf8'),
+        inputs,
+        outputs: [...new Set(batch.flatMap((b) => b.outputs))],
+      });
+      if (!answer.ok) throw new Error(answer.error ?? 'unknown error');
+      const stdout = this.split(Buffer.from(answer.stdout).toString('utf8'), batch.length);
+      const stderr = this.split(Buffer.from(answer.stderr).toString('utf8'), batch.length);
+      // Files ExifTool created in memory go to the same path on disk, never over an existing file.
+      for (const [file, content] of answer.created) await fs.writeFile(file, content, { flag: 'wx' });
       batch.forEach((command, i) => {
         if (stdout[i] === undefined || stderr[i] === undefined) {
-          command.reject(new Error(`the built-in ExifTool stopped before this command finished${outcome.error ? `: ${outcome.error.trim()}` : ''}`));
+          command.reject(new Error(`the built-in ExifTool stopped before this command finished${answer.error ? `: ${answer.error.trim()}` : ''}`));
           return;
         }
         this.settle(command, stdout[i], stderr[i]);
       });
-      if (stdout.length < batch.length) this.drop();
-      else this.recycleIfLarge();
+      this.peakMemoryBytes = Math.max(this.peakMemoryBytes, answer.memoryBytes);
+      if (stdout.length < batch.length || answer.memoryBytes > this.memoryBoundBytes) this.drop();
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const command of batch) command.reject(new Error(`the built-in ExifTool failed: ${failure.message}`));
       this.drop();
-    } finally {
-      if (fileSystem && this.fileSystem === fileSystem) for (const file of placed) fileSystem.removeFile(file);
     }
   }
 
@@ -308,17 +246,6 @@ class WasmPerlRunner {
     return parts;
   }
 
-  /** Files ExifTool created in memory go to the same path on disk, never over an existing file. */
-  private async copyOutputs(fileSystem: MemoryFileSystem, batch: Prepared[], placed: string[]): Promise<void> {
-    for (const file of new Set(batch.flatMap((b) => b.outputs))) {
-      const node = fileSystem.lookup(file);
-      if (!node || node.type !== 'file' || node.content === undefined) continue;
-      placed.push(file);
-      const content = node.content instanceof Uint8Array ? node.content : new Uint8Array(await node.content.arrayBuffer());
-      await fs.writeFile(file, content, { flag: 'wx' });
-    }
-  }
-
   private settle(command: Prepared, stdout: string, stderr: string): void {
     const task = command.task;
     task.onStart(TASK_OPTIONS);
@@ -331,27 +258,11 @@ class WasmPerlRunner {
     }
   }
 
-  private recycleIfLarge(): void {
-    const bytes = this.memoryBytes();
-    this.peakMemoryBytes = Math.max(this.peakMemoryBytes, bytes);
-    if (bytes > this.memoryBoundBytes) this.drop();
-  }
-
-  /** zeroperl keeps its WebAssembly exports on the instance; the memory's size is the instance's footprint. */
-  memoryBytes(): number {
-    const exportsOf = (this.perl as unknown as { exports?: { memory?: { buffer: ArrayBuffer } } } | null)?.exports;
-    return exportsOf?.memory?.buffer.byteLength ?? 0;
-  }
-
+  /** Ends the Perl thread: its WebAssembly memory goes with it. */
   drop(): void {
-    const perl = this.perl;
-    this.perl = null;
-    this.fileSystem = null;
-    try {
-      perl?.dispose();
-    } catch {
-      // a broken instance is discarded either way
-    }
+    const worker = this.worker;
+    this.worker = null;
+    void worker?.terminate().catch(() => undefined);
   }
 
   end(): void {
