@@ -14,7 +14,7 @@
  */
 import { ExifTool, type ExifToolOptions, type ExifToolTask } from 'exiftool-vendored';
 import { randomBytes } from 'crypto';
-import { promises as fs } from 'fs';
+import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -82,6 +82,17 @@ const TASK_OPTIONS = {
   streamFlushMillis: 0,
   logger: () => silentLogger,
 } as unknown as TaskOptions;
+
+/**
+ * The compiled thread script beside this module; from the TypeScript sources (ts-jest) the build's
+ * copy, since a worker thread runs JavaScript only.
+ */
+function workerScript(): string {
+  const candidates = [path.join(__dirname, 'wasmPerlWorker.js'), path.join(__dirname, '..', '..', 'dist', 'lib', 'files', 'wasmPerlWorker.js')];
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new Error(`the built-in ExifTool's thread script is missing (${candidates[0]}); run npm run build`);
+  return found;
+}
 
 /** Runs queued ExifTool commands in batches, on one Perl thread (wasmPerlWorker) at a time. */
 class WasmPerlRunner {
@@ -165,7 +176,7 @@ class WasmPerlRunner {
 
   private call(message: PerlCall): Promise<PerlAnswer> {
     if (!this.worker) {
-      this.worker = new Worker(path.join(__dirname, 'wasmPerlWorker.js'));
+      this.worker = new Worker(workerScript());
       this.instancesStarted++;
     }
     const worker = this.worker;

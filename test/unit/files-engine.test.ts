@@ -43,3 +43,17 @@ describe('built-in ExifTool size limit', () => {
     expect(message).toBe('/library/clip.mp4 is too large for the built-in ExifTool (3000 MB, limit 1024 MB); install Perl to handle it');
   });
 });
+
+describe('built-in ExifTool from the TypeScript sources', () => {
+  it('runs the vendored ExifTool on its Perl thread (the build\'s thread script) and ends it', async () => {
+    const { WasmExifTool } = await import('../../lib/files/wasmExifTool');
+    const exiftool = new WasmExifTool();
+    try {
+      expect(await exiftool.version()).toBe(require('exiftool-vendored.pl/package.json').version.split('.').slice(0, 2).join('.'));
+      expect(exiftool.stats.instancesStarted).toBe(1);
+    } finally {
+      await exiftool.end();
+    }
+    await expect(exiftool.version()).rejects.toThrow(/ended/);
+  }, 60_000);
+});
