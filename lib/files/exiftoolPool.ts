@@ -16,8 +16,11 @@ export const DEFAULT_EXIFTOOL_PROCESSES = 2;
 export const EXIFTOOL_ENGINES = ['auto', 'perl', 'wasm'] as const;
 export type ExifToolEngine = (typeof EXIFTOOL_ENGINES)[number];
 
-/** Measured by `npm run bench` (engines: write+verify files/s, Perl pool over built-in, same files: 11.6). */
-export const WASM_SLOWDOWN_FACTOR = 12;
+/**
+ * Measured by `npm run bench` (engines, Perl pool over built-in on the same files, 2026-12-02 14:18 UTC):
+ * 6.2× for write+verify, 7.6× for unchanged files.
+ */
+export const WASM_SLOWDOWN_FACTOR = 8;
 
 export interface ExifToolPoolOptions {
   /** ExifTool processes to run in parallel (default 2). */
