@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 
+import type { ExifToolEngine } from '../lib/files/exiftoolPool';
 import type { PathMapping } from '../lib/files/pathMapping';
 import type { TargetMode } from '../lib/files/target';
 import { DEFAULT_MODULES, type ModuleName } from '../lib/metadata/types';
@@ -24,6 +25,8 @@ export interface CliConfig {
   mapping: PathMapping;
   target: TargetMode;
   concurrency: number;
+  /** auto: system Perl when it runs, else the built-in WebAssembly ExifTool. */
+  exiftoolEngine: ExifToolEngine;
   maxAssets: number | null;
   retries: number;
   pageSize: number;
@@ -66,6 +69,7 @@ const OPTIONS = {
   'path-segments': { type: 'string' },
   sidecar: { type: 'boolean' },
   concurrency: { type: 'string' },
+  'exiftool-engine': { type: 'string' },
   'max-assets': { type: 'string' },
   retries: { type: 'string' },
   'page-size': { type: 'string' },
@@ -106,6 +110,7 @@ Run control:
                         (default $XDG_STATE_HOME/immich-metadata-sync or ~/.local/state/immich-metadata-sync)
   --max-assets N        handle at most N assets in this run (a later --resume or --only-new continues)
   --concurrency N       assets handled in parallel (default 4)
+  --exiftool-engine E   auto (default: Perl if it runs, else built-in), perl, or wasm (built-in, slower, no Perl needed)
   --retries N           retries of a failed Immich request (default 4)
   --page-size N         assets per Immich search page (default 250)
 
@@ -175,6 +180,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     mapping,
     target: flag('sidecar') ? 'sidecar' : 'original',
     concurrency: integer(values.concurrency, '--concurrency', 4, 1, 64),
+    exiftoolEngine: engineOf(values['exiftool-engine']),
     maxAssets: values['max-assets'] === undefined ? null : integer(values['max-assets'], '--max-assets', 0, 1, Number.MAX_SAFE_INTEGER),
     retries: integer(values.retries, '--retries', 4, 0, 20),
     pageSize: integer(values['page-size'], '--page-size', 250, 1, 1000),
@@ -186,6 +192,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     apiKey: env.IMMICH_API_KEY && env.IMMICH_API_KEY.trim() ? env.IMMICH_API_KEY.trim() : null,
     photoDir,
   };
+}
+
+function engineOf(value: string | boolean | undefined): ExifToolEngine {
+  const engines: readonly ExifToolEngine[] = ['auto', 'perl', 'wasm'];
+  const text = value === undefined ? 'auto' : String(value);
+  if (!(engines as readonly string[]).includes(text)) throw new UsageError(`--exiftool-engine must be auto, perl or wasm (got "${text}").`);
+  return text as ExifToolEngine;
 }
 
 function integer(value: string | boolean | undefined, name: string, fallback: number, min: number, max: number): number {

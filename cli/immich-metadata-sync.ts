@@ -81,7 +81,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
   await client.searchAssets({}, 1).next();
   reporter.log(`Immich ${version.major}.${version.minor}.${version.patch} at ${await transport.apiRoot()}`);
 
-  const exiftool = createExifTool({ maxProcs: Math.min(config.concurrency, 4) });
+  const exiftool = createExifTool({ maxProcs: Math.min(config.concurrency, 4), engine: config.exiftoolEngine });
   const controller = new AbortController();
   let signals = 0;
   let stoppedBy: NodeJS.Signals | null = null;

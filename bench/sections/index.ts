@@ -3,6 +3,7 @@ import type { BenchScale } from '../scale';
 import { apiCostSection } from './apiCost';
 import { endToEndSection } from './endToEnd';
 import { scalingSection } from './scaling';
+import { wasmEngineSection } from './wasmEngine';
 import { writeSection } from './write';
 
 export interface SectionOutcome {
@@ -18,6 +19,7 @@ export const SECTIONS = {
   api: apiCostSection,
   scaling: scalingSection,
   e2e: endToEndSection,
+  engines: wasmEngineSection,
 } satisfies Record<string, Section>;
 
 export type SectionName = keyof typeof SECTIONS;

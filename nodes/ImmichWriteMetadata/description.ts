@@ -105,6 +105,18 @@ export const writeMetadataProperties: INodeProperties[] = [
     description: 'How many ExifTool processes run in parallel (started once per execution)',
   },
   {
+    displayName: 'ExifTool Engine',
+    name: 'exiftoolEngine',
+    type: 'options',
+    options: [
+      { name: 'Automatic', value: 'auto', description: 'System Perl when it runs, otherwise the built-in ExifTool' },
+      { name: 'Built-in (WebAssembly)', value: 'wasm', description: 'Needs no Perl (works on the stock n8n image); several times slower' },
+      { name: 'System Perl', value: 'perl', description: 'Fastest; needs Perl in the n8n image' },
+    ],
+    default: 'auto',
+    description: 'Which ExifTool runs: the same ExifTool version either way, with byte-identical results',
+  },
+  {
     displayName: 'Concurrency',
     name: 'concurrency',
     type: 'number',

@@ -107,7 +107,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   const concurrency = this.getNodeParameter('concurrency', 0, DEFAULT_EXIFTOOL_PROCESSES) as number;
   let exiftool;
   try {
-    exiftool = createExifTool({ maxProcs: processes });
+    exiftool = createExifTool({ maxProcs: processes, engine: this.getNodeParameter('exiftoolEngine', 0, 'auto') as 'auto' | 'perl' | 'wasm' });
   } catch (error) {
     throw new NodeOperationError(this.getNode(), (error as Error).message);
   }
