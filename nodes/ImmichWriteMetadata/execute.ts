@@ -10,6 +10,8 @@ import { settleWithConcurrency } from '../../lib/immich/concurrency';
 import type { MetadataPlan } from '../../lib/metadata/types';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
 import { recordCheckpointResults } from './checkpointRecord';
+import { attachFacePreview, facePreviewFor, wantsFacePreview, type FacePreviewMode } from './facePreviewOutput';
+import type { FacePreview } from '../../lib/preview/facePreview';
 
 interface ItemSettings {
   libraryPath: string;
@@ -100,6 +102,8 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
     throw new NodeOperationError(this.getNode(), (error as Error).message);
   }
 
+  const previewMode = this.getNodeParameter('facePreview', 0, 'dryRun') as FacePreviewMode;
+  const previews: (FacePreview | null)[] = items.map(() => null);
   let settled;
   try {
     try {
@@ -110,7 +114,11 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
     settled = await settleWithConcurrency(items, concurrency, async (item, i) => {
       const asset = inputAsset(item.json);
       const ctx: SyncContext = { exiftool: exiftool!, ...settings[i] };
-      return syncAsset(asset, ctx);
+      const result = await syncAsset(asset, ctx);
+      if (wantsFacePreview(previewMode, settings[i].dryRun, asset.metadataPlan)) {
+        previews[i] = await facePreviewFor(exiftool!, asset, settings[i], result);
+      }
+      return result;
     });
   } finally {
     await exiftool.end();
@@ -120,12 +128,12 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   recordCheckpointResults(this, results);
 
   const continueOnFail = this.continueOnFail();
-  return [
-    results.map((result, i) => ({
-      json: (continueOnFail && result.status === 'failed'
-        ? { ...result, error: result.reason ?? 'failed' }
-        : result) as unknown as IDataObject,
-      pairedItem: { item: i },
-    })),
-  ];
+  const output: INodeExecutionData[] = results.map((result, i) => ({
+    json: (continueOnFail && result.status === 'failed'
+      ? { ...result, error: result.reason ?? 'failed' }
+      : result) as unknown as IDataObject,
+    pairedItem: { item: i },
+  }));
+  for (let i = 0; i < output.length; i++) await attachFacePreview(this, output[i], previews[i]);
+  return [output];
 }
