@@ -82,6 +82,19 @@ export const writeMetadataProperties: INodeProperties[] = [
     description: 'Whether to only report, per file, what would change (field by field, before → after) without touching any file',
   },
   {
+    displayName: 'Face Preview Images',
+    name: 'facePreview',
+    type: 'options',
+    options: [
+      { name: 'In Dry Runs', value: 'dryRun', description: 'Attach a preview to each photo with face regions when Dry Run is on' },
+      { name: 'Always', value: 'always', description: 'Also when writing: the preview shows the regions as written' },
+      { name: 'Never', value: 'never' },
+    ],
+    default: 'dryRun',
+    description:
+      'Whether each photo with face regions gets a small image (binary property "facePreview") of the photo as displayed, with the planned boxes and names drawn solid and the regions already in the file that stay drawn dashed. HEIC and other non-JPEG files without an embedded JPEG preview are skipped with a reason.',
+  },
+  {
     displayName: 'Keep File Modification Time',
     name: 'keepModifyTime',
     type: 'boolean',

@@ -11,6 +11,8 @@ import type { MetadataPlan, ModuleName } from '../../lib/metadata/types';
 import { syncScope } from '../../lib/sync/scope';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
 import { recordCheckpointResults } from './checkpointRecord';
+import { attachFacePreview, facePreviewFor, wantsFacePreview, type FacePreviewMode } from './facePreviewOutput';
+import type { FacePreview } from '../../lib/preview/facePreview';
 
 interface ItemSettings {
   libraryPath: string;
@@ -112,6 +114,8 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
     throw new NodeOperationError(this.getNode(), (error as Error).message);
   }
 
+  const previewMode = this.getNodeParameter('facePreview', 0, 'dryRun') as FacePreviewMode;
+  const previews: (FacePreview | null)[] = items.map(() => null);
   let settled;
   try {
     try {
@@ -122,7 +126,11 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
     settled = await settleWithConcurrency(items, concurrency, async (item, i) => {
       const asset = inputAsset(item.json);
       const ctx: SyncContext = { exiftool: exiftool!, ...settings[i] };
-      return syncAsset(asset, ctx);
+      const result = await syncAsset(asset, ctx);
+      if (wantsFacePreview(previewMode, settings[i].dryRun, asset.metadataPlan)) {
+        previews[i] = await facePreviewFor(exiftool!, asset, settings[i], result);
+      }
+      return result;
     });
   } finally {
     await exiftool.end();
@@ -133,12 +141,12 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   if (recorded.hadBatch) this.logger.info(`Immich sync checkpoint: ${recorded.note ?? recorded.summary}`);
 
   const continueOnFail = this.continueOnFail();
-  return [
-    results.map((result, i) => ({
-      json: (continueOnFail && result.status === 'failed'
-        ? { ...result, error: result.reason ?? 'failed' }
-        : result) as unknown as IDataObject,
-      pairedItem: { item: i },
-    })),
-  ];
+  const output: INodeExecutionData[] = results.map((result, i) => ({
+    json: (continueOnFail && result.status === 'failed'
+      ? { ...result, error: result.reason ?? 'failed' }
+      : result) as unknown as IDataObject,
+    pairedItem: { item: i },
+  }));
+  for (let i = 0; i < output.length; i++) await attachFacePreview(this, output[i], previews[i]);
+  return [output];
 }

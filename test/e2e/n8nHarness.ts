@@ -6,7 +6,7 @@
  * Every n8n command runs as an asynchronous child process: the Immich simulator usually lives in the
  * calling process, and a synchronous spawn would block it from answering n8n's requests.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -282,6 +282,18 @@ export class N8nInstance {
     return { durationMs: raw.durationMs, ...summarizeRun(run), raw };
   }
 
+  /**
+   * `n8n start`: the editor and REST API on 127.0.0.1:<port>, until the returned process is killed. Output goes to
+   * <user folder>/n8n-start.log.
+   */
+  async startServer(port: number): Promise<ChildProcess> {
+    const out = fs.openSync(path.join(this.userFolder, 'n8n-start.log'), 'w');
+    const env = { ...(await this.commandEnv()), N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_SECURE_COOKIE: 'false' };
+    const child = spawn(process.execPath, [this.options.n8nBin, 'start'], { cwd: this.userFolder, env, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    return child;
+  }
+
   /** The stored workflow, including its static data (where the sync checkpoint lives). */
   async exportWorkflow(workflowId: string): Promise<N8nWorkflow> {
     const file = path.join(this.userFolder, `export-${workflowId}.json`);
@@ -292,7 +304,7 @@ export class N8nInstance {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
