@@ -79,7 +79,8 @@ describe('the seed examples, as written', () => {
     expect(log).toMatch(/start: --all/);
     expect(log).toMatch(/modules people, gps, caption, time, rating/);
     expectNoSecret([run.stdout, run.stderr, log]);
-    for (const line of run.lines.slice(0, -1)) expect(line).toMatch(/^(written|skipped|failed) /);
+    expect(run.lines[run.lines.length - 2]).toMatch(/^listed \d+, by id 0, handled \d+$/);
+    for (const line of run.lines.slice(0, -2)) expect(line).toMatch(/^(written|skipped|failed) /);
 
     const portrait = await exiftool.read(w.sample.entry('portrait.jpg').localPath);
     expect(portrait.Rating).toBe(5);

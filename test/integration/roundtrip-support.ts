@@ -134,3 +134,9 @@ export function assetFromImmich(file: string, want: ExpectedImmichRead): ImmichA
     },
   });
 }
+
+/** ExifTool can rewrite this file's EXIF only by "repairing" it (e.g. empty_gps.jpg): a strict write refuses it. */
+export async function hasMinorExifDamage(writer: ExifTool, file: string): Promise<boolean> {
+  const { Warning } = (await writer.readRaw(file, ['-Warning'])) as { Warning?: string };
+  return /^Bad IFD\d directory/.test(Warning ?? '');
+}

@@ -232,7 +232,7 @@ describe.each([
 
   test('control characters from the server (NUL, newline, ESC) never reach the terminal or the log raw, and cannot forge a line', () => {
     for (const text of [run.stdout, run.stderr, log]) expect(text).not.toMatch(/[\u0000\u001b]/);
-    for (const line of run.lines) expect(line).toMatch(/^(written |failed |skipped |would write )/);
+    for (const line of run.lines) expect(line).toMatch(/^(written |failed |skipped |would write |listed \d+, by id \d+, handled \d+$)/);
     expect(run.lines.filter((l) => /^written \d+, unchanged/.test(l))).toHaveLength(1);
   });
 });
