@@ -4,6 +4,7 @@ import * as path from 'path';
 
 import { ArrayAssetStore, SimLibrary } from '../test/simulator/library';
 import { startSimulator, type Simulator } from '../test/simulator/server';
+import { searchBehaviourFromEnv } from '../test/simulator/search-behaviour';
 import { createSyntheticLibrary, type SyntheticLibrary } from '../test/simulator/synthetic-library';
 
 export interface SimulatedLibrary {
@@ -21,7 +22,8 @@ export async function simulatedLibrary(n: number, options: { albumCount?: number
   const photoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immich-bench-library-'));
   const synthetic = createSyntheticLibrary(n, { photoDir, copyFiles: false, albumCount: options.albumCount });
   const library = options.prebuilt ? prebuiltCopy(synthetic.library) : synthetic.library;
-  const simulator = await startSimulator({ library, logLimit: 10 });
+  // IMMICH_SIM_PAGE_CAP / IMMICH_SIM_SEARCH: measure against a server that pages differently
+  const simulator = await startSimulator({ library, logLimit: 10, search: searchBehaviourFromEnv() });
   return {
     simulator,
     synthetic,

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { AssetWriteResult } from '../../lib/files/types';
 import { findRepoRoot } from '../e2e/n8nHarness';
 import { makeTreeWritable, TemplateEnvironment, type TemplateRun } from '../e2e/templateEnvironment';
-import { createSampleLibrary, startSimulator, type Simulator } from '../simulator';
+import { createSampleLibrary, searchBehaviourFromEnv, startSimulator, type Simulator } from '../simulator';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const step = (message: string) => say(`• ${message}`);
@@ -70,8 +70,10 @@ async function main(): Promise<void> {
     const sample = createSampleLibrary({ photoDir: libraryDir });
     makeTreeWritable(libraryDir);
     step(`copied ${sample.entries.length} sample photos (faces, GPS, dates, ratings, albums) to ${libraryDir}`);
-    simulator = await startSimulator({ library: sample.library });
-    step(`Immich simulator (v3.1 API, every request checked against the OpenAPI spec) at ${simulator.url}`);
+    // IMMICH_SIM_PAGE_CAP / IMMICH_SIM_SEARCH run the demo against a server that pages differently
+    const search = searchBehaviourFromEnv();
+    simulator = await startSimulator({ library: sample.library, search });
+    step(`Immich simulator (v3.1 API, every request checked against the OpenAPI spec) at ${simulator.url}${Object.keys(search).length ? `, search behaviour ${JSON.stringify(search)}` : ''}`);
 
     const env = await TemplateEnvironment.create({
       workDir,

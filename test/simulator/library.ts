@@ -166,8 +166,7 @@ export class SimLibrary {
   readonly tags = new Map<string, SimTag>();
   /** Other users (owners of assets or albums shared with the library's owner). */
   readonly users = new Map<string, SimUser>();
-  /** Partners whose assets appear in the owner's timeline, and so in the owner's searches (Immich: getMyPartnerIds with timelineEnabled). */
-  timelinePartnerIds: string[] = [];
+  private partnersInTimeline: string[] = [];
   /** Increases on every mutation; the server drops cached search results when it changes. */
   version = 0;
   private lastClock = 0;
@@ -181,6 +180,16 @@ export class SimLibrary {
     init.people?.forEach((p) => this.people.set(p.id, p));
     init.albums?.forEach((a) => this.albums.set(a.id, a));
     init.tags?.forEach((t) => this.tags.set(t.id, t));
+  }
+
+  /** Partners whose assets appear in the owner's timeline, and so in the owner's searches (Immich: getMyPartnerIds with timelineEnabled). */
+  get timelinePartnerIds(): readonly string[] {
+    return this.partnersInTimeline;
+  }
+
+  setTimelinePartners(userIds: string[]): void {
+    this.partnersInTimeline = [...userIds];
+    this.version++;
   }
 
   /** A strictly increasing clock, so `updatedAfter` tests never tie with the previous state. */

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { albumDto, assetDetailDto, faceDto, personDto, searchItemDto, tagDto, userAdminDto, type ServerMode } from './dto';
 import { assetEditsDto } from './edits';
 import { FaultQueue, type FaultSpec, type InjectedFault } from './faults';
-import { SearchCache, searchPage, SearchProblem, type SearchPage } from './search';
+import { SearchCache, searchPage, SearchProblem } from './search';
 import { parseSearchBehaviour, type SearchBehaviour } from './search-behaviour';
 import type { SimLibrary } from './library';
 import { sharedSpecValidator, type MatchedOperation, type SpecValidator } from './spec';
@@ -243,7 +243,7 @@ class SimulatorState {
     try {
       payload = this.dispatch(matched, parsedUrl.searchParams, body, fault?.kind === 'endless-pages');
     } catch (error) {
-      if (error instanceof HttpProblem) return respond(error.status, errorBody(error.status, error.message));
+      if (error instanceof HttpProblem || error instanceof SearchProblem) return respond(error.status, errorBody(error.status, error.message));
       this.violations.push({ route, direction: 'response', problems: [`simulator crashed: ${(error as Error).stack ?? error}`] });
       return respond(500, errorBody(500, 'Internal server error'));
     }
@@ -341,13 +341,7 @@ class SimulatorState {
   }
 
   private search(body: Record<string, unknown>, endless: boolean): unknown {
-    let result: SearchPage;
-    try {
-      result = searchPage(this.library, body, this.searchBehaviour, { mode: this.mode, requestIndex: this.searchRequests++, endless }, this.searchCache);
-    } catch (error) {
-      if (error instanceof SearchProblem) throw new HttpProblem(error.status, error.message);
-      throw error;
-    }
+    const result = searchPage(this.library, body, this.searchBehaviour, { mode: this.mode, requestIndex: this.searchRequests++, endless }, this.searchCache);
     const options = { withExif: body.withExif === true, withPeople: body.withPeople === true };
     const items = result.items.map(({ asset }) => searchItemDto(asset, this.library, options));
     return {
@@ -376,7 +370,7 @@ class SimulatorState {
     if (method === 'POST' && path === '/__simulator/mutate') {
       try {
         const { op, args } = JSON.parse(rawBody) as { op: string; args: unknown[] };
-        const allowed = ['setRating', 'setDescription', 'setLocation', 'setFavorite', 'trashAsset', 'tagAsset', 'renamePerson', 'setPersonHidden', 'assignFace', 'addAssetToAlbum', 'removeAssetFromAlbum', 'renameAlbum', 'addAsset', 'deleteAsset', 'setFileCreatedAt', 'touchAsset'];
+        const allowed = ['setRating', 'setDescription', 'setLocation', 'setFavorite', 'trashAsset', 'tagAsset', 'renamePerson', 'setPersonHidden', 'assignFace', 'addAssetToAlbum', 'removeAssetFromAlbum', 'renameAlbum', 'addAsset', 'deleteAsset', 'setFileCreatedAt', 'touchAsset', 'setTimelinePartners'];
         if (!allowed.includes(op)) return sendJson(res, 400, errorBody(400, `unknown mutation ${op}; one of ${allowed.join(', ')}`));
         const target = this.library as unknown as Record<string, (...a: unknown[]) => unknown>;
         const result = target[op](...(args ?? []));
