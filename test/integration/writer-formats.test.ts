@@ -191,7 +191,7 @@ it('follows a symlink inside the library: the target file is rewritten, the link
   expect((await readSelectedTags(exiftool, real, ['XMP-dc:Description']))['XMP-dc:Description']).toBe('Written by the writer test – äöü ✓');
 });
 
-it('two assets writing the same file at once are serialized: both verified, the later one wins, no leftovers', async () => {
+it('two assets writing the same file at once are serialized: both verified, the one that writes last wins, no leftovers', async () => {
   const file = await copySample('metadata/dates/date-priority-test.jpg', dir);
   const first = assetFor('date-priority-test.jpg', {}, { description: 'first' });
   const second = assetFor('date-priority-test.jpg', {}, { description: 'second' });
@@ -203,8 +203,13 @@ it('two assets writing the same file at once are serialized: both verified, the 
     ['written', true],
     ['written', true],
   ]);
-  expect(results[1].changes.find((c) => c.field.includes('XMP-dc:Description'))?.before).toBe('first');
-  expect((await readSelectedTags(exiftool, file, ['XMP-dc:Description']))['XMP-dc:Description']).toBe('second');
+  // The lock is taken per real path, so whichever call resolves its path first writes first; the other one
+  // must then see its value as "before" and win.
+  const final = (await readSelectedTags(exiftool, file, ['XMP-dc:Description']))['XMP-dc:Description'];
+  expect(['first', 'second']).toContain(final);
+  const [earlier, later] = final === 'second' ? [results[0], results[1]] : [results[1], results[0]];
+  expect(later.changes.find((c) => c.field.includes('XMP-dc:Description'))?.before).toBe(final === 'second' ? 'first' : 'second');
+  expect(earlier.changes.find((c) => c.field.includes('XMP-dc:Description'))?.after).toBe(final === 'second' ? 'first' : 'second');
   expect(await listFiles(dir)).toEqual([file]);
 });
 
