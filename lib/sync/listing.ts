@@ -69,13 +69,17 @@ export async function* walkListing(client: SearchPager, listing: ListingRequest,
   // or, behind a tie group listed whole, from the next millisecond (Immich's times have millisecond precision).
   let after: { instant: string; inclusive: boolean } | null = listing.filters.takenAfter ? { instant: listing.filters.takenAfter, inclusive: true } : null;
   let seenAtAfter = new Set(listing.skipIds);
-  const from = (): { takenAfter?: string } => (after === null ? {} : { takenAfter: after.inclusive ? after.instant : nextMillisecond(after.instant) });
+  const lowerBound = (): string | null => (after === null ? null : after.inclusive ? after.instant : nextMillisecond(after.instant));
+  const from = (): { takenAfter?: string } => {
+    const bound = lowerBound();
+    return bound === null ? {} : { takenAfter: bound };
+  };
 
   let next: Promise<ImmichSearchPage> | null = search(from(), null);
   while (next) {
     const page: ImmichSearchPage = await next;
     next = null;
-    assertInOrder(page.items, after && (after.inclusive ? after.instant : nextMillisecond(after.instant)));
+    assertInOrder(page.items, lowerBound());
     const first = page.items[0];
     const last = page.items[page.items.length - 1];
 
@@ -101,10 +105,10 @@ export async function* walkListing(client: SearchPager, listing: ListingRequest,
     }
     if (page.next !== null && last) {
       // Some assets may follow at the last instant of this page: search again from there, skipping these.
-      const atLast = page.items.filter((a) => compareInstants(a.fileCreatedAt, last.fileCreatedAt) === 0).map((a) => a.id);
-      const carried = after?.inclusive && compareInstants(after.instant, last.fileCreatedAt) === 0 ? [...seenAtAfter] : [];
+      // (The page holds more than one instant, since a page at one instant is a tie group above, so its last
+      // instant is later than `after` and nothing seen before needs carrying over.)
       after = { instant: last.fileCreatedAt, inclusive: true };
-      seenAtAfter = new Set([...carried, ...atLast]);
+      seenAtAfter = new Set(page.items.filter((a) => compareInstants(a.fileCreatedAt, last.fileCreatedAt) === 0).map((a) => a.id));
       next = search(from(), null);
     } else if (page.next !== null) {
       throw stuck(`an empty page says another follows (nextPage "${page.next}")`);
