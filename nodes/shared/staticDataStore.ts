@@ -54,7 +54,10 @@ export class StaticDataStateStore implements SyncStateStore {
   }
 
   private write(changes: Record<string, unknown>): void {
-    // A JSON round trip drops undefined values and class instances that static data cannot hold.
-    this.context.getWorkflowStaticData('global')[SYNC_STATE_KEY] = JSON.parse(JSON.stringify({ ...this.read(), ...changes })) as IDataObject;
+    // A JSON round trip drops undefined values and class instances that static data cannot hold. Only the
+    // changed values need it (what is stored already is plain JSON), so a large album cache is not copied
+    // again on every save; the new top-level object is what makes n8n save.
+    const plain = JSON.parse(JSON.stringify(changes)) as Record<string, unknown>;
+    this.context.getWorkflowStaticData('global')[SYNC_STATE_KEY] = { ...this.read(), ...plain } as IDataObject;
   }
 }
