@@ -87,11 +87,7 @@ export function workBatch(checkpoint: SyncCheckpoint, steps: readonly WorkStep[]
   };
 }
 
-export interface BatchResult {
-  assetId: string;
-  status: AssetWriteResult['status'];
-  reason?: string;
-}
+export type BatchResult = Pick<AssetWriteResult, 'assetId' | 'status' | 'reason'>;
 
 /** Records a batch with the results that reached Write Metadata (by asset id; missing ones count as failed). */
 export function recordBatch(checkpoint: SyncCheckpoint, batch: WorkBatch, results: readonly BatchResult[], options: RecordStepsOptions): SyncCheckpoint {

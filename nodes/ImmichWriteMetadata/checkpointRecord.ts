@@ -11,10 +11,10 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import type { AssetWriteResult } from '../../lib/files/types';
 import { applyScope, describeCheckpoint, type SyncCheckpoint } from '../../lib/sync/checkpoint';
-import { recordBatch } from '../../lib/sync/recorder';
+import { recordBatch, type BatchResult } from '../../lib/sync/recorder';
 import { StaticDataStateStore } from '../shared/staticDataStore';
 
-export type ResultLike = Pick<AssetWriteResult, 'assetId' | 'status' | 'reason'> & Partial<Pick<AssetWriteResult, 'dryRun'>>;
+export type ResultLike = BatchResult & Partial<Pick<AssetWriteResult, 'dryRun'>>;
 
 export interface CheckpointRecordOutcome {
   /** False when Search Assets is not in Sync Batch mode (there is nothing to record). */
