@@ -104,18 +104,26 @@ async function play(c: Case, breakAt?: { request: number; kind: 'nextPage-stuck'
   const library = synthetic.library;
   c.slots.forEach((slot, i) => library.setFileCreatedAt(syntheticAssetId(i), instant(slot)));
   const unstable = new Set<string>();
-  let pending = [...c.mutations].sort((a, b) => a.beforeRequest - b.beforeRequest);
+  const pending = [...c.mutations].sort((a, b) => a.beforeRequest - b.beforeRequest);
   const behaviour: SearchBehaviour = {
     ...c.behaviour,
     beforePage: ({ requestIndex }) => {
       while (pending.length && pending[0].beforeRequest <= requestIndex) {
         const m = pending.shift()!;
         const id = syntheticAssetId(m.target);
-        if (m.op === 'add') unstable.add(library.addAsset({ fileCreatedAt: instant(m.slot) }).id);
-        else if (!library.asset(id)) continue;
-        else if (m.op === 'delete') (library.deleteAsset(id), unstable.add(id));
-        else if (m.op === 'touch') library.touchAsset(id);
-        else (library.setFileCreatedAt(id, instant(m.slot)), unstable.add(id));
+        if (m.op === 'add') {
+          unstable.add(library.addAsset({ fileCreatedAt: instant(m.slot) }).id);
+        } else if (!library.asset(id)) {
+          continue;
+        } else if (m.op === 'delete') {
+          library.deleteAsset(id);
+          unstable.add(id);
+        } else if (m.op === 'touch') {
+          library.touchAsset(id);
+        } else {
+          library.setFileCreatedAt(id, instant(m.slot));
+          unstable.add(id);
+        }
       }
       if (breakAt && requestIndex >= breakAt.request) simulator.setSearchBehaviour({ ...behaviour, breakContract: breakAt.kind });
     },
