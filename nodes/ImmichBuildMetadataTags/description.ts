@@ -1,9 +1,9 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-/** "all" stands for the seed's `--all`; the opt-in modules can be added next to it. */
-export const ALL_SEED_MODULES = 'all';
+/** "all" is the standard set (the Python script's `--all`); the opt-in modules can be added next to it. */
+export const ALL_STANDARD_MODULES = 'all';
 
-const showForPeople = { show: { modules: [ALL_SEED_MODULES, 'people'] } };
+const showForPeople = { show: { modules: [ALL_STANDARD_MODULES, 'people'] } };
 
 export const buildMetadataTagsProperties: INodeProperties[] = [
   {
@@ -11,7 +11,7 @@ export const buildMetadataTagsProperties: INodeProperties[] = [
     name: 'modules',
     type: 'multiOptions',
     options: [
-      { name: 'All (as the Seed: People, GPS, Caption, Time, Rating)', value: ALL_SEED_MODULES },
+      { name: 'All Standard (People, GPS, Caption, Time, Rating)', value: ALL_STANDARD_MODULES },
       { name: 'Albums (Event, Albums|… Keywords)', value: 'albums' },
       { name: 'Caption (Description)', value: 'caption' },
       { name: 'Face Regions (MWG-RS, Opt-In)', value: 'faces' },
@@ -21,9 +21,9 @@ export const buildMetadataTagsProperties: INodeProperties[] = [
       { name: 'Rating', value: 'rating' },
       { name: 'Time (Capture Time with Offset)', value: 'time' },
     ],
-    default: [ALL_SEED_MODULES],
+    default: [ALL_STANDARD_MODULES],
     description:
-      'What to write into the file. "All" is the seed\'s --all (people, GPS, caption, time, rating); albums, face regions and Immich tags are opt-in and can be added to it.',
+      'What to write into the file. "All Standard" writes people, GPS, caption, time and rating; albums, face regions and Immich tags are opt-in and can be added to it.',
   },
   {
     displayName: 'Write PersonInImage',
@@ -52,20 +52,20 @@ export const buildMetadataTagsProperties: INodeProperties[] = [
       'Whether to add "People|Name" entries to XMP-lr:HierarchicalSubject. Only entries under People| are ours: a renamed person replaces the old entry, other keywords stay. Immich creates People/Name tags from these on its next metadata extraction.',
   },
   {
-    displayName: 'Favourite Means 5 Stars',
+    displayName: 'Favorite Means 5 Stars',
     name: 'favoriteAsFiveStars',
     type: 'boolean',
     default: false,
-    displayOptions: { show: { modules: [ALL_SEED_MODULES, 'rating'] } },
+    displayOptions: { show: { modules: [ALL_STANDARD_MODULES, 'rating'] } },
     description:
-      'Whether a favourite without a higher rating is written as 5 stars (the seed\'s behaviour). A rating is never lowered because an asset is not a favourite.',
+      'Whether a favorite without a higher rating is written as 5 stars, so other apps show it among the best photos. A rating is never lowered because an asset is not a favorite.',
   },
   {
     displayName: 'Clear Empty Caption',
     name: 'clearEmptyCaption',
     type: 'boolean',
     default: false,
-    displayOptions: { show: { modules: [ALL_SEED_MODULES, 'caption'] } },
+    displayOptions: { show: { modules: [ALL_STANDARD_MODULES, 'caption'] } },
     description: 'Whether an empty Immich description removes the description in the file. Off: an empty description leaves the file\'s alone.',
   },
   {

@@ -4,13 +4,13 @@ import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { ALL_MODULES, DEFAULT_MODULES, type ModuleName } from '../../lib/metadata/types';
 import type { BuildOptions } from '../../lib/metadata/options';
-import { ALL_SEED_MODULES } from './description';
+import { ALL_STANDARD_MODULES } from './description';
 
-/** "all" expands to the seed's modules; opt-in modules selected next to it are added. */
+/** "all" expands to the standard modules; opt-in modules selected next to it are added. */
 export function modulesFromSelection(selection: readonly string[]): ModuleName[] {
   const chosen = new Set<ModuleName>();
   for (const value of selection) {
-    if (value === ALL_SEED_MODULES) DEFAULT_MODULES.forEach((m) => chosen.add(m));
+    if (value === ALL_STANDARD_MODULES) DEFAULT_MODULES.forEach((m) => chosen.add(m));
     else if ((ALL_MODULES as readonly string[]).includes(value)) chosen.add(value as ModuleName);
     else throw new Error(`Unknown module "${value}"`);
   }
@@ -20,7 +20,7 @@ export function modulesFromSelection(selection: readonly string[]): ModuleName[]
 function buildOptionsFor(ctx: IExecuteFunctions, i: number): BuildOptions {
   const flag = (name: string, fallback: boolean) => ctx.getNodeParameter(name, i, fallback) as boolean;
   return {
-    modules: modulesFromSelection(ctx.getNodeParameter('modules', i, [ALL_SEED_MODULES]) as string[]),
+    modules: modulesFromSelection(ctx.getNodeParameter('modules', i, [ALL_STANDARD_MODULES]) as string[]),
     people: {
       personInImage: flag('personInImage', true),
       flatKeywords: flag('flatKeywords', true),

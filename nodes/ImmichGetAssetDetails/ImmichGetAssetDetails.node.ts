@@ -10,7 +10,7 @@ export class ImmichGetAssetDetails implements INodeType {
     icon: { light: 'file:immich.svg', dark: 'file:immich.dark.svg' },
     group: ['transform'],
     version: 1,
-    subtitle: 'Faces, tags, albums',
+    subtitle: '={{ $parameter["options"]["includeAlbums"] === false ? "People, faces, tags" : "People, faces, tags, albums" }}',
     description: 'Read everything Immich knows about each asset: EXIF, people with face boxes, tags and albums',
     defaults: { name: 'Immich Get Asset Details' },
     inputs: [NodeConnectionTypes.Main],

@@ -11,7 +11,7 @@ export class ImmichSearchAssets implements INodeType {
     icon: { light: 'file:immich.svg', dark: 'file:immich.dark.svg' },
     group: ['input'],
     version: 1,
-    subtitle: '={{ $parameter["searchMode"] === "syncBatch" ? "Sync batch" : "Search" }}',
+    subtitle: '={{ $parameter["searchMode"] === "syncBatch" ? "Sync batch of up to " + $parameter["maxAssetsPerRun"] : "Search" }}',
     description: 'List Immich assets (photos and videos) page by page, with filters',
     defaults: { name: 'Immich Search Assets' },
     inputs: [NodeConnectionTypes.Main],

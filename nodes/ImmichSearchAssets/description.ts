@@ -36,7 +36,7 @@ const searchProperties: INodeProperties[] = [
         typeOptions: { loadOptionsMethod: 'getAlbums' },
         default: [],
         description:
-          'Only assets in all of these albums. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
+          'Only assets in all of these albums. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
       },
       {
         displayName: 'Favorite',
@@ -63,7 +63,7 @@ const searchProperties: INodeProperties[] = [
         typeOptions: { loadOptionsMethod: 'getPeople' },
         default: [],
         description:
-          'Only assets showing all of these people. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
+          'Only assets showing all of these people. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
       },
       {
         displayName: 'Tag Names or IDs',
@@ -72,7 +72,7 @@ const searchProperties: INodeProperties[] = [
         typeOptions: { loadOptionsMethod: 'getTags' },
         default: [],
         description:
-          'Only assets with all of these tags (a parent tag matches its children). Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
+          'Only assets with all of these tags (a parent tag matches its children). Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
       },
       {
         displayName: 'Taken After',

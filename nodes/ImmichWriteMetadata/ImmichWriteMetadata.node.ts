@@ -10,7 +10,7 @@ export class ImmichWriteMetadata implements INodeType {
     icon: { light: 'file:immichWriteMetadata.svg', dark: 'file:immichWriteMetadata.dark.svg' },
     group: ['output'],
     version: 1,
-    subtitle: '={{ $parameter["dryRun"] ? "dry run" : $parameter["target"] }}',
+    subtitle: '={{ ($parameter["dryRun"] ? "Dry run: " : "") + ({ original: "into the files", sidecar: "into XMP sidecars", auto: "into files or sidecars" }[$parameter["target"]] || $parameter["target"]) }}',
     description: 'Write the metadata plan of each asset into its file (or XMP sidecar) with ExifTool, verified and losslessly',
     defaults: { name: 'Immich Write Metadata' },
     inputs: [NodeConnectionTypes.Main],

@@ -20,7 +20,7 @@ export const writeMetadataProperties: INodeProperties[] = [
       {
         name: 'Keep Last Segments',
         value: 'lastSegments',
-        description: 'Keep the last N parts of Immich\'s path under Library Path (the seed: 3 → year/month/file)',
+        description: 'Keep the last N parts of Immich\'s path under Library Path (3 → year/month/file, as Immich\'s default storage template)',
       },
       {
         name: 'Replace Prefix',
@@ -62,7 +62,7 @@ export const writeMetadataProperties: INodeProperties[] = [
     name: 'target',
     type: 'options',
     options: [
-      { name: 'Original File', value: 'original', description: 'Write into the photo or video itself (the seed). An existing XMP sidecar is updated too.' },
+      { name: 'Original File', value: 'original', description: 'Write into the photo or video itself. An existing XMP sidecar is updated too.' },
       { name: 'XMP Sidecar', value: 'sidecar', description: 'Write photo.jpg.xmp next to the file and leave the file untouched' },
       {
         name: 'Auto',

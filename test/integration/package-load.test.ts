@@ -3,6 +3,7 @@
  * does (require, the exported class named after the file, instantiate) and then through n8n-core's
  * own PackageDirectoryLoader. Needs `npm run build` first (npm test does it); a stale build fails.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PackageDirectoryLoader } from 'n8n-core';
@@ -92,4 +93,38 @@ test("n8n-core's PackageDirectoryLoader loads the whole package", async () => {
     expect(description.iconUrl).toEqual({ light: expect.stringMatching(/\.svg$/), dark: expect.stringMatching(/\.dark\.svg$/) });
     expect(description.codex?.categories?.length).toBeGreaterThan(0);
   }
+});
+
+/** Which modules of a package a fresh Node process loads when it requires the given built files. */
+function packagesLoadedBy(files: string[], packageName: string): string[] {
+  const script = [
+    'for (const f of JSON.parse(process.argv[1])) require(f);',
+    `const marker = ${JSON.stringify(`${path.sep}node_modules${path.sep}${packageName}${path.sep}`)};`,
+    'process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes(marker))));',
+  ].join('\n');
+  const out = execFileSync(process.execPath, ['-e', script, JSON.stringify(files.map((f) => path.join(root, f)))], { encoding: 'utf8' });
+  return JSON.parse(out) as string[];
+}
+
+test('nothing n8n loads pulls in axios (inside n8n every request goes through n8n\'s request helper)', () => {
+  expect(packagesLoadedBy([...pkg.n8n.nodes, ...pkg.n8n.credentials], 'axios')).toEqual([]);
+  // the same probe does see axios where it is used: the command line's transport
+  expect(packagesLoadedBy(['dist/cli/axiosTransport.js'], 'axios').length).toBeGreaterThan(0);
+});
+
+/** Every string a user reads in the editor: display names, descriptions, hints, option names, subtitles. */
+function uiStrings(value: unknown, key = ''): string[] {
+  if (typeof value === 'string') return ['displayName', 'description', 'hint', 'name', 'placeholder', 'subtitle', 'action'].includes(key) ? [value] : [];
+  if (Array.isArray(value)) return value.flatMap((entry) => uiStrings(entry, key));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => uiStrings(v, k));
+  return [];
+}
+
+test('the UI copy speaks to users: no "seed", American spelling as in n8n\'s own UI', () => {
+  const texts = [
+    ...pkg.n8n.nodes.flatMap((file) => uiStrings(loadClass<INodeType>(file).description)),
+    ...pkg.n8n.credentials.flatMap((file) => uiStrings(loadClass<ICredentialType>(file))),
+  ];
+  expect(texts.length).toBeGreaterThan(100);
+  expect(texts.filter((text) => /\bseed\b|favourite|colour|behaviour|licence|organis|recognis|cancelled/i.test(text))).toEqual([]);
 });
