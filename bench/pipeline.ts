@@ -4,7 +4,7 @@ import * as path from 'path';
 
 import { createExifTool } from '../lib/files/exiftoolPool';
 import { ImmichClient } from '../lib/immich/client';
-import { AxiosTransport } from '../lib/immich/transport';
+import { AxiosTransport } from '../cli/axiosTransport';
 import type { ModuleName } from '../lib/metadata/types';
 import { runSync, type RunSyncSettings, type RunSyncSummary } from '../lib/sync/runSync';
 import { FileStateStore } from '../lib/sync/stateStore';

@@ -11,7 +11,7 @@ import { assertExifToolRuns, createExifTool, ExifToolUnavailableError } from '..
 import { PathMappingConfigError, validateMapping } from '../lib/files/pathMapping';
 import { ImmichClient } from '../lib/immich/client';
 import { ImmichApiError, ServerContractError } from '../lib/immich/errors';
-import { AxiosTransport } from '../lib/immich/transport';
+import { AxiosTransport } from './axiosTransport';
 import { clearAlbumCache } from '../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint } from '../lib/sync/checkpoint';
 import { runSync, SyncRunError, type RunSyncSummary } from '../lib/sync/runSync';

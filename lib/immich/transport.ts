@@ -1,10 +1,9 @@
 /**
  * HTTP transport to the Immich API. The retry, back-off, API-root discovery and error mapping live
  * here once (`ImmichHttpTransport`); adapters only supply a `RawSender` that performs one request:
- * `AxiosTransport` outside n8n, and the n8n adapter in nodes/shared (which goes through n8n's
+ * cli/axiosTransport.ts outside n8n, and the n8n adapter in nodes/shared (which goes through n8n's
  * authenticated request helper so the credential and proxies apply).
  */
-import axios from 'axios';
 import { ImmichApiError, redactSecret } from './errors';
 import { permissionFor, routeKey } from './permissions';
 import { apiRootCandidates, joinUrl, normalizeBaseUrl } from './url';
@@ -286,44 +285,4 @@ export function networkCodeOf(error: unknown): string {
     current = candidate.cause ?? candidate.errorResponse;
   }
   return 'EUNKNOWN';
-}
-
-export interface AxiosTransportOptions extends Omit<HttpTransportOptions, 'baseUrl' | 'secret'> {
-  url: string;
-  apiKey: string;
-}
-
-/** Transport for use outside n8n (command line, simulator tests, demo, benchmarks). */
-export class AxiosTransport extends ImmichHttpTransport {
-  constructor(options: AxiosTransportOptions) {
-    const { url, apiKey, ...rest } = options;
-    super(axiosSender(apiKey), { ...rest, baseUrl: url, secret: apiKey });
-  }
-}
-
-function axiosSender(apiKey: string): RawSender {
-  return async (request) => {
-    try {
-      const response = await axios.request<string>({
-        method: request.method,
-        url: request.url,
-        params: request.query,
-        data: request.body === undefined ? undefined : JSON.stringify(request.body),
-        timeout: request.timeoutMs,
-        responseType: 'text',
-        transformResponse: [(data: unknown) => data],
-        validateStatus: () => true,
-        maxRedirects: 3,
-        headers: {
-          Accept: 'application/json',
-          'x-api-key': apiKey,
-          ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-      });
-      return { status: response.status, headers: response.headers as RawResponse['headers'], bodyText: typeof response.data === 'string' ? response.data : String(response.data ?? '') };
-    } catch (error) {
-      // never rethrow the axios error: its config holds the x-api-key header
-      throw new NetworkFailure(networkCodeOf(error));
-    }
-  };
 }

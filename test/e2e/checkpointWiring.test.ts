@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImmichClient } from '../../lib/immich/client';
-import { AxiosTransport } from '../../lib/immich/transport';
+import { AxiosTransport } from '../../cli/axiosTransport';
 import type { IDataObject } from 'n8n-workflow';
 import { parseAlbumCache } from '../../lib/sync/albumCache';
 import { parseCheckpoint } from '../../lib/sync/checkpoint';

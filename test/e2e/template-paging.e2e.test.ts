@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImmichClient } from '../../lib/immich/client';
-import { AxiosTransport } from '../../lib/immich/transport';
+import { AxiosTransport } from '../../cli/axiosTransport';
 import { createSampleLibrary, createSyntheticLibrary, startSimulator, type Simulator } from '../simulator';
 import { makeTreeWritable, SEARCH_NODE, TemplateEnvironment, type TemplateRun } from './templateEnvironment';
 import type { SyncCheckpoint } from '../../lib/sync/checkpoint';

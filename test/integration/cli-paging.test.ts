@@ -6,7 +6,7 @@
  */
 import { createSampleLibrary, createSyntheticLibrary, startSimulator, type Simulator } from '../simulator';
 import { ImmichClient } from '../../lib/immich/client';
-import { AxiosTransport } from '../../lib/immich/transport';
+import { AxiosTransport } from '../../cli/axiosTransport';
 import { ensureBuilt, makeWritable, parseCoverage, parseSummary, removeTemps, runCli, SECRET_KEY, tempDir } from './cli-harness';
 
 jest.setTimeout(600_000);

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImmichClient } from '../../lib/immich/client';
 import { ServerContractError } from '../../lib/immich/errors';
-import { AxiosTransport } from '../../lib/immich/transport';
+import { AxiosTransport } from '../../cli/axiosTransport';
 import { compareInstants, emptyCheckpoint, type SyncCheckpoint } from '../../lib/sync/checkpoint';
 import { recordSteps, type RecordedStep } from '../../lib/sync/recorder';
 import type { SyncStateStore } from '../../lib/sync/stateStore';

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { ImmichClient } from '../../lib/immich/client';
-import { AxiosTransport, type AxiosTransportOptions } from '../../lib/immich/transport';
+import { AxiosTransport, type AxiosTransportOptions } from '../../cli/axiosTransport';
 import type { ImmichAssetDetails, ImmichExif } from '../../lib/immich/types';
 import { repoRoot, samplesDir, SimLibrary, uuidFrom, type SimAlbum, type SimAsset, type SimPerson } from '../simulator';
 import { ArrayAssetStore } from '../simulator/library';

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 
 import { ImmichClient } from '../../lib/immich/client';
-import { AxiosTransport } from '../../lib/immich/transport';
+import { AxiosTransport } from '../../cli/axiosTransport';
 import { diffAgainstFile, tagsToRead } from '../../lib/metadata/diff';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
 import { readRequest } from '../../lib/metadata/readOptions';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImmichClient, type ImmichClientOptions } from '../../lib/immich/client';
-import { AxiosTransport, type AxiosTransportOptions } from '../../lib/immich/transport';
+import { AxiosTransport, type AxiosTransportOptions } from '../../cli/axiosTransport';
 import type { Simulator } from './index';
 
 export function tempDir(prefix: string): string {
