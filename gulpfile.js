@@ -1,4 +1,5 @@
-// Copies the node and credential icons next to the compiled classes, where n8n looks for them.
+// Copies the node and credential icons and codex files next to the compiled classes, where n8n looks for them.
+// `npm run build` (n8n-node build) does the same; this task serves a tsc-only watch build (`npx tsc -w`).
 const path = require('path');
 const { task, src, dest } = require('gulp');
 
