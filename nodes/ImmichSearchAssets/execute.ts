@@ -1,7 +1,7 @@
 /** Search Assets: one output item per asset (ImmichAssetSummary), or a sync batch (checkpointMode.ts). */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import type { ImmichSearchFilters } from '../../lib/immich/types';
-import { errorItem, messageOf, nodeError } from '../shared/errors';
+import { errorItem, immichNodeError, messageOf } from '../shared/errors';
 import { immichClientFor } from '../shared/immichClient';
 import { executeSyncBatch, SEARCH_MODE_PARAMETER, SYNC_BATCH_MODE } from './checkpointMode';
 
@@ -63,8 +63,13 @@ export async function executeSearchAssets(this: IExecuteFunctions): Promise<INod
     const assets = await client.collectAssets(filters, limit);
     return [assets.map((asset) => ({ json: asset as unknown as IDataObject, pairedItem: { item: 0 } }))];
   } catch (error) {
+    if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+      // already the n8n error (Sync Batch mode), with its own description
+      if (this.continueOnFail()) return [[errorItem(error.message, 0)]];
+      throw error;
+    }
     const message = `Immich search failed: ${messageOf(error)}`;
     if (this.continueOnFail()) return [[errorItem(message, 0)]];
-    throw nodeError(this, message, 0);
+    throw immichNodeError(this, error, message, 0);
   }
 }
