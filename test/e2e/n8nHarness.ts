@@ -53,6 +53,8 @@ export interface NodeRun {
   /** How many times the node ran in this execution. */
   runs: number;
   items: Array<Record<string, unknown>>;
+  /** Per output (the error output is the last one when On Error sends items there), the items' json. */
+  outputs: Array<Array<Record<string, unknown>>>;
   error: string | null;
   executionTimeMs: number;
 }
@@ -179,6 +181,8 @@ export interface N8nInstanceOptions {
   /** Becomes N8N_USER_FOLDER (n8n keeps its database and installed nodes in <folder>/.n8n). */
   userFolder: string;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** More environment for every n8n command (e.g. N8N_RESTRICT_FILE_ACCESS_TO). */
+  env?: NodeJS.ProcessEnv;
   /** Receives every line n8n prints (progress for the demo). */
   onLine?: (line: string) => void;
 }
@@ -221,6 +225,7 @@ export class N8nInstance {
       N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
       GENERIC_TIMEZONE: 'UTC',
       TZ: 'UTC',
+      ...options.env,
     });
   }
 
@@ -266,11 +271,14 @@ export class N8nInstance {
     await this.n8n(['import:workflow', `--input=${file}`], 'n8n import:workflow');
   }
 
-  /** `n8n execute --id --rawOutput`; the run's per-node items are in the report even when the run failed. */
-  async execute(workflowId: string): Promise<ExecutionReport> {
+  /**
+   * `n8n execute --id --rawOutput`; the run's per-node items are in the report even when the run failed.
+   * `env` adds settings for this run only (e.g. N8N_RESTRICT_FILE_ACCESS_TO).
+   */
+  async execute(workflowId: string, env: NodeJS.ProcessEnv = {}): Promise<ExecutionReport> {
     const raw = await runCommand(process.execPath, [this.options.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
       cwd: this.userFolder,
-      env: await this.commandEnv(),
+      env: { ...(await this.commandEnv()), ...env },
       timeoutMs: 15 * 60_000,
       onLine: this.options.onLine,
       stdoutFile: path.join(this.userFolder, `execute-${workflowId}.out`),
@@ -349,6 +357,7 @@ function summarizeRun(run: Record<string, unknown>): Omit<ExecutionReport, 'dura
     nodes[name] = {
       runs: tasks.length,
       items: (last?.data?.main?.[0] ?? []).map((item) => item.json),
+      outputs: (last?.data?.main ?? []).map((output) => (output ?? []).map((item) => item.json)),
       error: last?.error ? [last.error.message, last.error.description].filter(Boolean).join(': ') : null,
       executionTimeMs: last?.executionTime ?? 0,
     };
