@@ -1,5 +1,5 @@
 /** Search Assets: one output item per asset (ImmichAssetSummary), or a sync batch (checkpointMode.ts). */
-import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { ImmichSearchFilters } from '../../lib/immich/types';
 import { errorItem, immichNodeError, messageOf } from '../shared/errors';
 import { immichClientFor } from '../shared/immichClient';
@@ -54,22 +54,26 @@ export function filtersFromParameters(filters: FilterParameters, options: Option
 }
 
 export async function executeSearchAssets(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+  const failed = (error: unknown): INodeExecutionData[][] => {
+    const message = `Immich search failed: ${messageOf(error)}`;
+    if (this.continueOnFail()) return [[errorItem(message, 0)]];
+    throw immichNodeError(this, error, message, 0);
+  };
+  let client;
   try {
-    const client = await immichClientFor(this, { pageSize: Number((this.getNodeParameter('options', 0, {}) as OptionParameters).pageSize ?? 250) });
-    if (this.getNodeParameter(SEARCH_MODE_PARAMETER, 0, 'search') === SYNC_BATCH_MODE) return await executeSyncBatch.call(this, client);
+    client = await immichClientFor(this, { pageSize: Number((this.getNodeParameter('options', 0, {}) as OptionParameters).pageSize ?? 250) });
+  } catch (error) {
+    return failed(error);
+  }
+  // Sync Batch mode fails with its own n8n error (and what it means for the checkpoint)
+  if (this.getNodeParameter(SEARCH_MODE_PARAMETER, 0, 'search') === SYNC_BATCH_MODE) return await executeSyncBatch.call(this, client);
+  try {
     const filters = filtersFromParameters(this.getNodeParameter('filters', 0, {}) as FilterParameters, this.getNodeParameter('options', 0, {}) as OptionParameters);
     const returnAll = this.getNodeParameter('returnAll', 0, false) as boolean;
     const limit = returnAll ? Infinity : Math.max(1, Number(this.getNodeParameter('limit', 0, 50)));
     const assets = await client.collectAssets(filters, limit);
     return [assets.map((asset) => ({ json: asset as unknown as IDataObject, pairedItem: { item: 0 } }))];
   } catch (error) {
-    if (error instanceof NodeApiError || error instanceof NodeOperationError) {
-      // already the n8n error (Sync Batch mode), with its own description
-      if (this.continueOnFail()) return [[errorItem(error.message, 0)]];
-      throw error;
-    }
-    const message = `Immich search failed: ${messageOf(error)}`;
-    if (this.continueOnFail()) return [[errorItem(message, 0)]];
-    throw immichNodeError(this, error, message, 0);
+    return failed(error);
   }
 }

@@ -79,6 +79,22 @@ export function findRepoRoot(start: string = __dirname): string {
 
 export const PACKAGE_NAME = 'n8n-nodes-immich-metadata-sync';
 
+/** n8n 2.40's `npm install` for a community package (CommunityPackagesService.downloadPackage). */
+export const COMMUNITY_NODES_INSTALL_ARGS = [
+  'install',
+  '--audit=false',
+  '--fund=false',
+  '--bin-links=false',
+  '--install-strategy=shallow',
+  '--ignore-scripts=true',
+  '--package-lock=false',
+] as const;
+
+/** Runs a shell script (bash -euo pipefail), e.g. commands copied from the README. */
+export async function runShell(script: string, options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CommandResult> {
+  return assertSuccess(await runCommand('bash', ['-euo', 'pipefail', '-c', script], { cwd: options.cwd, env: toolEnv(options.env), timeoutMs: options.timeoutMs }), 'the shell commands');
+}
+
 /** Node 24 first on PATH: npm and n8n must build and load native modules for the Node running us. */
 function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const nodeDir = path.dirname(process.execPath);
@@ -243,15 +259,33 @@ export class N8nInstance {
     return { ...this.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_PORT: String(await freePort()) };
   }
 
-  /** Manual community-node install: `npm install <tgz>` inside <user folder>/.n8n/nodes. */
+  /** The folder n8n loads community packages from (<user folder>/.n8n/nodes). */
+  get nodesDir(): string {
+    return path.join(this.userFolder, '.n8n', 'nodes');
+  }
+
+  /**
+   * Installs the package the way n8n's *Settings → Community Nodes* does (n8n 2.40's CommunityPackagesService):
+   * the tarball unpacked into <nodes>/node_modules/<name>, its dev, peer and optional dependencies removed
+   * from its package.json, `npm install` there with n8n's flags, and the package recorded in <nodes>/package.json.
+   */
   async installPackage(tgzPath: string): Promise<void> {
-    const nodesDir = path.join(this.userFolder, '.n8n', 'nodes');
-    const manifest = path.join(nodesDir, 'package.json');
+    const manifest = path.join(this.nodesDir, 'package.json');
     if (!fs.existsSync(manifest)) fs.writeFileSync(manifest, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+    const packageDir = path.join(this.nodesDir, 'node_modules', PACKAGE_NAME);
+    fs.rmSync(packageDir, { recursive: true, force: true });
+    fs.mkdirSync(packageDir, { recursive: true });
+    assertSuccess(await runCommand('tar', ['-xzf', path.resolve(tgzPath), '-C', packageDir, '--strip-components=1'], { cwd: this.nodesDir }), 'unpacking the package');
+    const packageJsonFile = path.join(packageDir, 'package.json');
+    const { devDependencies: _dev, peerDependencies: _peer, optionalDependencies: _optional, ...packageJson } = JSON.parse(fs.readFileSync(packageJsonFile, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(packageJsonFile, JSON.stringify(packageJson, null, 2));
     assertSuccess(
-      await runCommand('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', path.resolve(tgzPath)], { cwd: nodesDir, env: toolEnv(), timeoutMs: 10 * 60_000, onLine: this.options.onLine }),
-      `installing ${path.basename(tgzPath)} into ${nodesDir}`,
+      await runCommand('npm', [...COMMUNITY_NODES_INSTALL_ARGS], { cwd: packageDir, env: toolEnv(), timeoutMs: 10 * 60_000, onLine: this.options.onLine }),
+      `installing ${path.basename(tgzPath)} into ${packageDir} (as n8n's Community Nodes install does)`,
     );
+    const nodes = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string> };
+    nodes.dependencies = { ...nodes.dependencies, [PACKAGE_NAME]: String(packageJson.version) };
+    fs.writeFileSync(manifest, JSON.stringify(nodes, null, 2));
   }
 
   async importCredentials(credentials: N8nCredentialFile[]): Promise<void> {

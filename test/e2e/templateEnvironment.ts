@@ -124,7 +124,7 @@ export class TemplateEnvironment {
       onLine: options.onLine,
       env: { N8N_RESTRICT_FILE_ACCESS_TO: options.restrictFileAccessTo ?? options.libraryPath },
     });
-    progress(`installing ${path.basename(tgz)} into ${n8n.userFolder}/.n8n/nodes (as a manual community-node install)`);
+    progress(`installing ${path.basename(tgz)} into ${n8n.userFolder}/.n8n/nodes (as Settings → Community Nodes does)`);
     const started = Date.now();
     await n8n.installPackage(tgz);
     const installMs = Date.now() - started;
