@@ -166,5 +166,5 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
 
 function failureAdvice(failed: number, total: number): string {
   const others = failed > 1 ? `${failed} of ${total} assets failed (this is the first); ` : '';
-  return `${others}every other asset was handled and the failed ones are retried on the next sync run. Set On Error to "Continue (using error output)" to receive failed assets as items.`;
+  return `${others}every other asset was handled (in Sync Batch mode the failed ones are retried on the next run). Set On Error to "Continue (using error output)" to receive failed assets as items.`;
 }
