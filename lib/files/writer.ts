@@ -13,6 +13,7 @@ import { diffAgainstFile, tagsToRead } from '../metadata/diff';
 import type { MetadataPlan } from '../metadata/types';
 import { readIntegrity, readIntegrityOf, readTagsAndIntegrity, type IntegrityReport } from './integrity';
 import { readSelectedTags, tagValuesOnly, type RawTags } from './readTags';
+import { assertAllowed, PathRefusedError, type PathGuard } from './pathGuard';
 import { removeQuietly, removeStaleTempFilesInFolder, tempPathFor } from './tempFiles';
 import type { AssetWriteResult, FieldChange } from './types';
 
@@ -29,6 +30,8 @@ export interface WriteFileOptions {
    * present there and from the media file otherwise, so that merged view is what we compare with.
    */
   mediaFile?: string;
+  /** Asked before each path is touched: the file, the media file, the temporary copy, the backup. */
+  pathGuard?: PathGuard;
 }
 
 /**
@@ -54,12 +57,14 @@ export async function writeAssetFile(
     ...extra,
   });
   try {
+    await assertAllowed(options.pathGuard, file, ...(options.mediaFile ? [options.mediaFile] : []));
     // Two assets can map to one file (duplicates): their inspect-read-diff-write cycles must not interleave.
     const lockKey = await fs.realpath(file).catch(() => path.resolve(file));
     return await withFileLock(lockKey, async () => {
       const existing = await inspectFile(file, options);
       if (existing.kind === 'skip') return result('skipped', { reason: existing.reason });
       const target = existing.realFile;
+      if (target !== file) await assertAllowed(options.pathGuard, target);
       if (!options.dryRun) await cleanFolderOnce(exiftool, path.dirname(target));
       const tagNames = tagsToRead(plan, options.target);
       const checksImage = existing.exists && options.target === 'embedded';
@@ -93,6 +98,7 @@ export async function writeAssetFile(
       return result('written', { ...withNotes, changes, verified: true });
     });
   } catch (error) {
+    if (error instanceof PathRefusedError) return result('failed', { reason: `Asset ${options.assetId}: ${error.message}` });
     return result('failed', { reason: failureReason(options.assetId, file, error) });
   }
 }
@@ -215,6 +221,7 @@ async function writeVerifiedReplacement(
   let check: 'complete' | 'tags-only' = 'complete';
   const temp = tempPathFor(file);
   try {
+    await assertAllowed(options.pathGuard, temp, ...(exists && options.backup ? [`${file}_original`] : []));
     const writeArgs = exists ? ['-o', temp] : [];
     if (options.keepModifyTime) writeArgs.push('-P');
     const checksImage = exists && options.target === 'embedded';

@@ -5,6 +5,7 @@
 import type { ExifTool } from 'exiftool-vendored';
 import { promises as fs } from 'fs';
 
+import { assertAllowed, PathRefusedError, type PathGuard } from '../files/pathGuard';
 import { checkRealPathInside, mapAssetPath, printable, type PathMapping } from '../files/pathMapping';
 import { resolveTargets, type TargetMode } from '../files/target';
 import type { AssetWriteResult } from '../files/types';
@@ -23,6 +24,8 @@ export interface SyncContext {
   dryRun: boolean;
   keepModifyTime?: boolean;
   backup?: boolean;
+  /** The host's file access rule (n8n's), asked before any file is read or written. */
+  pathGuard?: PathGuard;
 }
 
 export async function syncAsset(
@@ -48,6 +51,12 @@ export async function syncAsset(
 
   const mapped = mapAssetPath(assetId, details.originalPath, ctx.libraryPath, ctx.mapping);
   if (!mapped.ok) return outcome('failed', mapped.reason);
+  try {
+    await assertAllowed(ctx.pathGuard, mapped.path);
+  } catch (error) {
+    if (error instanceof PathRefusedError) return outcome('failed', `Asset ${assetId}: ${error.message}`, mapped.path);
+    throw error;
+  }
   const real = await checkRealPathInside(assetId, ctx.libraryPath, mapped.path);
   if (!real.ok) return outcome('failed', real.reason, mapped.path);
 
@@ -77,6 +86,7 @@ export async function syncAsset(
         keepModifyTime: ctx.keepModifyTime ?? false,
         backup: ctx.backup ?? false,
         mediaFile: target.kind === 'sidecar' ? mapped.path : undefined,
+        pathGuard: ctx.pathGuard,
       }),
     );
   }

@@ -2,7 +2,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { settleWithConcurrency } from '../../lib/immich/concurrency';
 import type { ImmichMembershipMap } from '../../lib/immich/types';
-import { errorItem, messageOf, nodeError } from '../shared/errors';
+import { errorItem, immichNodeError, messageOf } from '../shared/errors';
 import { immichClientFor } from '../shared/immichClient';
 
 interface DetailOptions {
@@ -27,7 +27,7 @@ export async function executeGetAssetDetails(this: IExecuteFunctions): Promise<I
     // nothing can be read without these: every item fails with the same reason
     const message = `Immich asset details unavailable: ${messageOf(error)}`;
     if (continueOnFail) return [items.map((_item, i) => errorItem(message, i, { assetId: assetIds[i] }))];
-    throw nodeError(this, message, 0);
+    throw immichNodeError(this, error, message, 0);
   }
 
   const results = await settleWithConcurrency(assetIds, Number(options.concurrency ?? 4), async (assetId) => {
@@ -42,7 +42,7 @@ export async function executeGetAssetDetails(this: IExecuteFunctions): Promise<I
       return;
     }
     const message = `Asset ${assetIds[i] || `(item ${i})`}: ${messageOf(result.error)}`;
-    if (!continueOnFail) throw nodeError(this, message, i);
+    if (!continueOnFail) throw immichNodeError(this, result.error, message, i);
     output.push(errorItem(message, i, { assetId: assetIds[i] }));
   });
   return [output];

@@ -5,7 +5,7 @@
  * data for Write Metadata to record. This file only adapts n8n parameters and static data to the engine.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { immichNodeError, messageOf } from '../shared/errors';
 import type { ImmichAssetSummary } from '../../lib/immich/types';
 import { clearAlbumCache, DEFAULT_ALBUM_CACHE_TTL_MS } from '../../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint, DEFAULT_FULL_RECONCILE_EVERY_DAYS } from '../../lib/sync/checkpoint';
@@ -168,9 +168,7 @@ export async function executeSyncBatch(this: IExecuteFunctions, client: SyncBatc
   try {
     planned = await planSyncBatch(client, store, settings, new Date());
   } catch (error) {
-    throw new NodeOperationError(this.getNode(), error as Error, {
-      description: 'The sync checkpoint was not changed; the next run starts from the same place.',
-    });
+    throw immichNodeError(this, error, messageOf(error), 0, 'The sync checkpoint was not changed; the next run starts from the same place.');
   }
   staticData[SYNC_STATE_KEY] = scratch[SYNC_STATE_KEY];
   this.logger.info(`Immich sync batch: ${planned.summary}`);

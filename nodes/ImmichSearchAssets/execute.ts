@@ -1,7 +1,7 @@
 /** Search Assets: one output item per asset (ImmichAssetSummary), or a sync batch (checkpointMode.ts). */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { ImmichSearchFilters } from '../../lib/immich/types';
-import { errorItem, messageOf, nodeError } from '../shared/errors';
+import { errorItem, immichNodeError, messageOf } from '../shared/errors';
 import { immichClientFor } from '../shared/immichClient';
 import { executeSyncBatch, SEARCH_MODE_PARAMETER, SYNC_BATCH_MODE } from './checkpointMode';
 
@@ -54,17 +54,26 @@ export function filtersFromParameters(filters: FilterParameters, options: Option
 }
 
 export async function executeSearchAssets(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+  const failed = (error: unknown): INodeExecutionData[][] => {
+    const message = `Immich search failed: ${messageOf(error)}`;
+    if (this.continueOnFail()) return [[errorItem(message, 0)]];
+    throw immichNodeError(this, error, message, 0);
+  };
+  let client;
   try {
-    const client = await immichClientFor(this, { pageSize: Number((this.getNodeParameter('options', 0, {}) as OptionParameters).pageSize ?? 250) });
-    if (this.getNodeParameter(SEARCH_MODE_PARAMETER, 0, 'search') === SYNC_BATCH_MODE) return await executeSyncBatch.call(this, client);
+    client = await immichClientFor(this, { pageSize: Number((this.getNodeParameter('options', 0, {}) as OptionParameters).pageSize ?? 250) });
+  } catch (error) {
+    return failed(error);
+  }
+  // Sync Batch mode fails with its own n8n error (and what it means for the checkpoint)
+  if (this.getNodeParameter(SEARCH_MODE_PARAMETER, 0, 'search') === SYNC_BATCH_MODE) return await executeSyncBatch.call(this, client);
+  try {
     const filters = filtersFromParameters(this.getNodeParameter('filters', 0, {}) as FilterParameters, this.getNodeParameter('options', 0, {}) as OptionParameters);
     const returnAll = this.getNodeParameter('returnAll', 0, false) as boolean;
     const limit = returnAll ? Infinity : Math.max(1, Number(this.getNodeParameter('limit', 0, 50)));
     const assets = await client.collectAssets(filters, limit);
     return [assets.map((asset) => ({ json: asset as unknown as IDataObject, pairedItem: { item: 0 } }))];
   } catch (error) {
-    const message = `Immich search failed: ${messageOf(error)}`;
-    if (this.continueOnFail()) return [[errorItem(message, 0)]];
-    throw nodeError(this, message, 0);
+    return failed(error);
   }
 }

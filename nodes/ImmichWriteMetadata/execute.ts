@@ -10,7 +10,9 @@ import { settleWithConcurrency } from '../../lib/immich/concurrency';
 import type { MetadataPlan, ModuleName } from '../../lib/metadata/types';
 import { syncScope } from '../../lib/sync/scope';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
+import { nodeError } from '../shared/errors';
 import { recordCheckpointResults } from './checkpointRecord';
+import { n8nPathGuard } from './fileAccess';
 import { attachFacePreview, facePreviewFor, wantsFacePreview, type FacePreviewMode } from './facePreviewOutput';
 import type { FacePreview } from '../../lib/preview/facePreview';
 
@@ -114,6 +116,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
     throw new NodeOperationError(this.getNode(), (error as Error).message);
   }
 
+  const pathGuard = n8nPathGuard(this);
   const previewMode = this.getNodeParameter('facePreview', 0, 'dryRun') as FacePreviewMode;
   const previews: (FacePreview | null)[] = items.map(() => null);
   let settled;
@@ -125,10 +128,10 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
     }
     settled = await settleWithConcurrency(items, concurrency, async (item, i) => {
       const asset = inputAsset(item.json);
-      const ctx: SyncContext = { exiftool: exiftool!, ...settings[i] };
+      const ctx: SyncContext = { exiftool: exiftool!, ...settings[i], pathGuard };
       const result = await syncAsset(asset, ctx);
       if (wantsFacePreview(previewMode, settings[i].dryRun, asset.metadataPlan)) {
-        previews[i] = await facePreviewFor(exiftool!, asset, settings[i], result);
+        previews[i] = await facePreviewFor(exiftool!, asset, { ...settings[i], pathGuard }, result);
       }
       return result;
     });
@@ -140,13 +143,28 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   const recorded = await recordCheckpointResults(this, results, scopeOf(items, settings[0]));
   if (recorded.hadBatch) this.logger.info(`Immich sync checkpoint: ${recorded.note ?? recorded.summary}`);
 
-  const continueOnFail = this.continueOnFail();
-  const output: INodeExecutionData[] = results.map((result, i) => ({
-    json: (continueOnFail && result.status === 'failed'
-      ? { ...result, error: result.reason ?? 'failed' }
-      : result) as unknown as IDataObject,
-    pairedItem: { item: i },
-  }));
+  // A failed asset fails its item the n8n way. With On Error "Continue (using error output)" n8n routes an
+  // item whose json has only error/message/details to the error output (it merges in the input item's
+  // fields there); the result rides along as `details`. With "Continue" the result stays in the main
+  // output with an `error` field. Otherwise the node fails, after every other asset was written and the
+  // checkpoint recorded (so the failed ones are retried on the next run).
+  const failures = results.flatMap((result, i) => (result.status === 'failed' ? [i] : []));
+  if (!this.continueOnFail() && failures.length > 0) {
+    const first = failures[0];
+    throw nodeError(this, results[first].reason ?? `Asset ${results[first].assetId}: not written`, first, failureAdvice(failures.length, results.length));
+  }
+  const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
+  const output: INodeExecutionData[] = results.map((result, i) => {
+    if (result.status !== 'failed') return { json: result as unknown as IDataObject, pairedItem: { item: i } };
+    const error = result.reason ?? `Asset ${result.assetId}: not written`;
+    const json = toErrorOutput ? { error, details: result } : { ...result, error };
+    return { json: json as unknown as IDataObject, pairedItem: { item: i } };
+  });
   for (let i = 0; i < output.length; i++) await attachFacePreview(this, output[i], previews[i]);
   return [output];
+}
+
+function failureAdvice(failed: number, total: number): string {
+  const others = failed > 1 ? `${failed} of ${total} assets failed (this is the first); ` : '';
+  return `${others}every other asset was handled (in Sync Batch mode the failed ones are retried on the next run). Set On Error to "Continue (using error output)" to receive failed assets as items.`;
 }

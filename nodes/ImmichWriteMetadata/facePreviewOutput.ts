@@ -3,6 +3,7 @@ import type { ExifTool } from 'exiftool-vendored';
 import * as path from 'path';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { assertAllowed, type PathGuard } from '../../lib/files/pathGuard';
 import { checkRealPathInside, mapAssetPath, type PathMapping } from '../../lib/files/pathMapping';
 import type { AssetWriteResult } from '../../lib/files/types';
 import type { ImmichAssetDetails } from '../../lib/immich/types';
@@ -22,7 +23,7 @@ export function wantsFacePreview(mode: FacePreviewMode, dryRun: boolean, plan: M
 export async function facePreviewFor(
   exiftool: ExifTool,
   asset: ImmichAssetDetails & { metadataPlan: MetadataPlan },
-  settings: { libraryPath: string; mapping: PathMapping },
+  settings: { libraryPath: string; mapping: PathMapping; pathGuard?: PathGuard },
   result: AssetWriteResult,
 ): Promise<FacePreview | null> {
   if (result.status === 'failed' || result.status === 'skipped') return null;
@@ -32,6 +33,7 @@ export async function facePreviewFor(
   if (!inside.ok) return null;
   const sidecar = (result.files ?? [result.file]).find((f): f is string => typeof f === 'string' && /\.xmp$/i.test(f));
   try {
+    await assertAllowed(settings.pathGuard, mapped.path, ...(sidecar ? [sidecar] : []));
     return await renderFacePreview(exiftool, mapped.path, asset.metadataPlan, { sidecar });
   } catch (error) {
     // A preview is an aid: a file it cannot draw still gets its metadata written.

@@ -53,6 +53,8 @@ export interface NodeRun {
   /** How many times the node ran in this execution. */
   runs: number;
   items: Array<Record<string, unknown>>;
+  /** Per output (the error output is the last one when On Error sends items there), the items' json. */
+  outputs: Array<Array<Record<string, unknown>>>;
   error: string | null;
   executionTimeMs: number;
 }
@@ -76,6 +78,22 @@ export function findRepoRoot(start: string = __dirname): string {
 }
 
 export const PACKAGE_NAME = 'n8n-nodes-immich-metadata-sync';
+
+/** n8n 2.40's `npm install` for a community package (CommunityPackagesService.downloadPackage). */
+export const COMMUNITY_NODES_INSTALL_ARGS = [
+  'install',
+  '--audit=false',
+  '--fund=false',
+  '--bin-links=false',
+  '--install-strategy=shallow',
+  '--ignore-scripts=true',
+  '--package-lock=false',
+] as const;
+
+/** Runs a shell script (bash -euo pipefail), e.g. commands copied from the README. */
+export async function runShell(script: string, options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CommandResult> {
+  return assertSuccess(await runCommand('bash', ['-euo', 'pipefail', '-c', script], { cwd: options.cwd, env: toolEnv(options.env), timeoutMs: options.timeoutMs }), 'the shell commands');
+}
 
 /** Node 24 first on PATH: npm and n8n must build and load native modules for the Node running us. */
 function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -179,6 +197,8 @@ export interface N8nInstanceOptions {
   /** Becomes N8N_USER_FOLDER (n8n keeps its database and installed nodes in <folder>/.n8n). */
   userFolder: string;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** More environment for every n8n command (e.g. N8N_RESTRICT_FILE_ACCESS_TO). */
+  env?: NodeJS.ProcessEnv;
   /** Receives every line n8n prints (progress for the demo). */
   onLine?: (line: string) => void;
 }
@@ -221,6 +241,7 @@ export class N8nInstance {
       N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
       GENERIC_TIMEZONE: 'UTC',
       TZ: 'UTC',
+      ...options.env,
     });
   }
 
@@ -238,15 +259,33 @@ export class N8nInstance {
     return { ...this.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), N8N_PORT: String(await freePort()) };
   }
 
-  /** Manual community-node install: `npm install <tgz>` inside <user folder>/.n8n/nodes. */
+  /** The folder n8n loads community packages from (<user folder>/.n8n/nodes). */
+  get nodesDir(): string {
+    return path.join(this.userFolder, '.n8n', 'nodes');
+  }
+
+  /**
+   * Installs the package the way n8n's *Settings → Community Nodes* does (n8n 2.40's CommunityPackagesService):
+   * the tarball unpacked into <nodes>/node_modules/<name>, its dev, peer and optional dependencies removed
+   * from its package.json, `npm install` there with n8n's flags, and the package recorded in <nodes>/package.json.
+   */
   async installPackage(tgzPath: string): Promise<void> {
-    const nodesDir = path.join(this.userFolder, '.n8n', 'nodes');
-    const manifest = path.join(nodesDir, 'package.json');
+    const manifest = path.join(this.nodesDir, 'package.json');
     if (!fs.existsSync(manifest)) fs.writeFileSync(manifest, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+    const packageDir = path.join(this.nodesDir, 'node_modules', PACKAGE_NAME);
+    fs.rmSync(packageDir, { recursive: true, force: true });
+    fs.mkdirSync(packageDir, { recursive: true });
+    assertSuccess(await runCommand('tar', ['-xzf', path.resolve(tgzPath), '-C', packageDir, '--strip-components=1'], { cwd: this.nodesDir }), 'unpacking the package');
+    const packageJsonFile = path.join(packageDir, 'package.json');
+    const { devDependencies: _dev, peerDependencies: _peer, optionalDependencies: _optional, ...packageJson } = JSON.parse(fs.readFileSync(packageJsonFile, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(packageJsonFile, JSON.stringify(packageJson, null, 2));
     assertSuccess(
-      await runCommand('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', path.resolve(tgzPath)], { cwd: nodesDir, env: toolEnv(), timeoutMs: 10 * 60_000, onLine: this.options.onLine }),
-      `installing ${path.basename(tgzPath)} into ${nodesDir}`,
+      await runCommand('npm', [...COMMUNITY_NODES_INSTALL_ARGS], { cwd: packageDir, env: toolEnv(), timeoutMs: 10 * 60_000, onLine: this.options.onLine }),
+      `installing ${path.basename(tgzPath)} into ${packageDir} (as n8n's Community Nodes install does)`,
     );
+    const nodes = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string> };
+    nodes.dependencies = { ...nodes.dependencies, [PACKAGE_NAME]: String(packageJson.version) };
+    fs.writeFileSync(manifest, JSON.stringify(nodes, null, 2));
   }
 
   async importCredentials(credentials: N8nCredentialFile[]): Promise<void> {
@@ -266,11 +305,14 @@ export class N8nInstance {
     await this.n8n(['import:workflow', `--input=${file}`], 'n8n import:workflow');
   }
 
-  /** `n8n execute --id --rawOutput`; the run's per-node items are in the report even when the run failed. */
-  async execute(workflowId: string): Promise<ExecutionReport> {
+  /**
+   * `n8n execute --id --rawOutput`; the run's per-node items are in the report even when the run failed.
+   * `env` adds settings for this run only (e.g. N8N_RESTRICT_FILE_ACCESS_TO).
+   */
+  async execute(workflowId: string, env: NodeJS.ProcessEnv = {}): Promise<ExecutionReport> {
     const raw = await runCommand(process.execPath, [this.options.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
       cwd: this.userFolder,
-      env: await this.commandEnv(),
+      env: { ...(await this.commandEnv()), ...env },
       timeoutMs: 15 * 60_000,
       onLine: this.options.onLine,
       stdoutFile: path.join(this.userFolder, `execute-${workflowId}.out`),
@@ -349,6 +391,7 @@ function summarizeRun(run: Record<string, unknown>): Omit<ExecutionReport, 'dura
     nodes[name] = {
       runs: tasks.length,
       items: (last?.data?.main?.[0] ?? []).map((item) => item.json),
+      outputs: (last?.data?.main ?? []).map((output) => (output ?? []).map((item) => item.json)),
       error: last?.error ? [last.error.message, last.error.description].filter(Boolean).join(': ') : null,
       executionTimeMs: last?.executionTime ?? 0,
     };

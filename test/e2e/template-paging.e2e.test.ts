@@ -52,6 +52,8 @@ beforeAll(async () => {
     immichUrl: simulator.url,
     apiKey: simulator.apiKey,
     libraryPath: sample.photoDir,
+    // the second test's library is another folder of workDir
+    restrictFileAccessTo: workDir,
     settings: { dryRun: false, maxAssetsPerRun: 7 },
     progress: (message) => process.stderr.write(`[e2e paging ${new Date().toISOString().slice(11, 19)}] ${message}\n`),
   });

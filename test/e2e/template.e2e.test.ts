@@ -90,6 +90,22 @@ const pathOf = (name: string) => entry(name).localPath;
 
 let afterFirstRun: Map<string, string>;
 
+test('N8N_RESTRICT_FILE_ACCESS_TO set to another folder: no file changes, every asset fails on the error output naming the setting', async () => {
+  const allowedElsewhere = path.join(workDir, 'n8n-files');
+  fs.mkdirSync(allowedElsewhere, { recursive: true });
+  // a copy of the workflow: its own checkpoint, so the runs below start fresh
+  const copyId = await env.importCopy('immichRestricted1', sample.photoDir, { dryRun: false });
+  const before = fingerprint();
+  const result = await env.run(copyId, { N8N_RESTRICT_FILE_ACCESS_TO: allowedElsewhere });
+  expect(changedFiles(before, fingerprint())).toEqual([]);
+  expect(result.batchSize).toBeGreaterThan(5);
+  expect(result.errorOutput).toHaveLength(result.batchSize);
+  expect(result.results.filter((r) => r.status !== 'failed')).toEqual([]);
+  for (const failed of result.errorOutput) expect(failed.reason).toMatch(/n8n does not allow access to .*N8N_RESTRICT_FILE_ACCESS_TO/);
+  expect(result.summary).toEqual(expect.objectContaining({ total: result.batchSize, handedOut: result.batchSize, failed: result.batchSize, written: 0 }));
+  expect(fs.readdirSync(allowedElsewhere)).toEqual([]);
+});
+
 test('first run writes Immich metadata into the files', async () => {
   const before = fingerprint();
   const result = await run();
@@ -100,6 +116,9 @@ test('first run writes Immich metadata into the files', async () => {
   expect(result.summary!.dryRun).toBe(false);
   expect(result.summary!.failedAssets.map((f) => f.assetId)).toEqual([entry(DAMAGED).assetId]);
   expect(result.summary!.failedAssets[0].reason).toMatch(/damaged/);
+  // the damaged file arrives on Write Metadata's error output, everything else on the main one
+  expect(result.errorOutput.map((r) => r.assetId)).toEqual([entry(DAMAGED).assetId]);
+  expect(result.results.filter((r) => r.status === 'failed')).toHaveLength(1);
   expect(result.summary!.total).toBe(result.batchSize);
   expect(result.summary!.written).toBeGreaterThan(5);
   // what n8n reports as written is exactly what changed on disk

@@ -33,7 +33,10 @@ export interface TemplateRun {
   report: ExecutionReport;
   /** null when the batch was empty (n8n does not run the nodes after one that outputs no items). */
   summary: TemplateSummary | null;
+  /** Every asset's result: Write Metadata's main output, then the failed ones from its error output. */
   results: AssetWriteResult[];
+  /** The results that arrived on Write Metadata's error output (the assets it could not write). */
+  errorOutput: AssetWriteResult[];
   /** How many assets Search Assets handed out. */
   batchSize: number;
 }
@@ -51,6 +54,11 @@ export interface TemplateEnvironmentOptions {
   immichUrl: string;
   apiKey: string;
   libraryPath: string;
+  /**
+   * n8n's N8N_RESTRICT_FILE_ACCESS_TO for every run; default the library, as the README tells users to set it
+   * (n8n 2.x otherwise allows only ~/.n8n-files).
+   */
+  restrictFileAccessTo?: string;
   settings?: TemplateSettings;
   onLine?: (line: string) => void;
   progress?: (message: string) => void;
@@ -110,8 +118,13 @@ export class TemplateEnvironment {
     const { n8nBin } = ensureN8n(repoRoot);
     progress('packing this package (npm pack)');
     const tgz = await packPackage(repoRoot, path.join(options.workDir, 'pack'));
-    const n8n = new N8nInstance({ n8nBin, userFolder: path.join(options.workDir, 'n8n-user'), onLine: options.onLine });
-    progress(`installing ${path.basename(tgz)} into ${n8n.userFolder}/.n8n/nodes (as a manual community-node install)`);
+    const n8n = new N8nInstance({
+      n8nBin,
+      userFolder: path.join(options.workDir, 'n8n-user'),
+      onLine: options.onLine,
+      env: { N8N_RESTRICT_FILE_ACCESS_TO: options.restrictFileAccessTo ?? options.libraryPath },
+    });
+    progress(`installing ${path.basename(tgz)} into ${n8n.userFolder}/.n8n/nodes (as Settings → Community Nodes does)`);
     const started = Date.now();
     await n8n.installPackage(tgz);
     const installMs = Date.now() - started;
@@ -135,14 +148,19 @@ export class TemplateEnvironment {
   }
 
   /** One `n8n execute` of the template (or of a copy); fails when n8n reports a workflow error. */
-  async run(workflowId: string = this.workflowId): Promise<TemplateRun> {
-    const report = await this.n8n.execute(workflowId);
+  async run(workflowId: string = this.workflowId, env: NodeJS.ProcessEnv = {}): Promise<TemplateRun> {
+    const report = await this.n8n.execute(workflowId, env);
     if (report.error) throw new Error(`The template run failed: ${report.error}\n${report.raw.stdout.slice(-4000)}`);
     const summaryItem = report.nodes[SUMMARY_NODE]?.items[0] as unknown as TemplateSummary | undefined;
+    const outputs = report.nodes[WRITE_NODE]?.outputs ?? [];
+    const written = (outputs[0] ?? []) as unknown as AssetWriteResult[];
+    // n8n's error output items: { error, details: <result> } plus the fields of the input item
+    const errorOutput = (outputs[1] ?? []).map((json) => json.details as AssetWriteResult);
     return {
       report,
       summary: summaryItem ?? null,
-      results: (report.nodes[WRITE_NODE]?.items ?? []) as unknown as AssetWriteResult[],
+      results: [...written, ...errorOutput],
+      errorOutput,
       batchSize: report.nodes[SEARCH_NODE]?.items.length ?? 0,
     };
   }

@@ -9,7 +9,7 @@ import { ImmichGetAssetDetails } from '../../nodes/ImmichGetAssetDetails/ImmichG
 import { ImmichSearchAssets } from '../../nodes/ImmichSearchAssets/ImmichSearchAssets.node';
 import { ImmichWriteMetadata } from '../../nodes/ImmichWriteMetadata/ImmichWriteMetadata.node';
 import { PACKAGE_NAME } from './n8nHarness';
-import { loadTemplate, SEARCH_NODE, WRITE_NODE } from './templateEnvironment';
+import { loadTemplate, SEARCH_NODE, SUMMARY_NODE, WRITE_NODE } from './templateEnvironment';
 
 const descriptions: INodeTypeDescription[] = [
   new ImmichSearchAssets().description,
@@ -52,12 +52,23 @@ test('imported fresh it is safe: Dry Run on, sync-batch mode, a credential and a
   expect(write.parameters.dryRun).toBe(true);
   expect(search.parameters.searchMode).toBe('syncBatch');
   for (const node of ours.filter((n) => n.credentials)) expect(Object.keys(node.credentials!)).toEqual(['immichApi']);
-  // one bad asset never stops the run
-  for (const node of ours.filter((n) => n.name !== SEARCH_NODE)) expect(node.onError).toBe('continueRegularOutput');
+  // one bad asset never stops the run; Write Metadata sends the assets it could not write to its error output
+  for (const node of ours.filter((n) => n.name !== SEARCH_NODE && n.name !== WRITE_NODE)) expect(node.onError).toBe('continueRegularOutput');
+  expect(write.onError).toBe('continueErrorOutput');
   // the optional notification is off until the user points it at a notifier
   expect(template.nodes.find((n) => n.type === 'n8n-nodes-base.httpRequest')?.disabled).toBe(true);
   expect(template.active).toBe(false);
   expect(template.id).toBeUndefined();
+});
+
+test('both outputs of Write Metadata reach the Summary once, through one append merge', () => {
+  const connections = template.connections as Record<string, { main: Array<Array<{ node: string; index: number }>> }>;
+  const [results, failures] = connections[WRITE_NODE].main;
+  expect(results).toEqual([expect.objectContaining({ node: 'Results and Failures', index: 0 })]);
+  expect(failures).toEqual([expect.objectContaining({ node: 'Results and Failures', index: 1 })]);
+  const merge = template.nodes.find((n) => n.name === 'Results and Failures')!;
+  expect(merge).toEqual(expect.objectContaining({ type: 'n8n-nodes-base.merge', parameters: { mode: 'append', numberInputs: 2 } }));
+  expect(connections['Results and Failures'].main).toEqual([[expect.objectContaining({ node: SUMMARY_NODE, index: 0 })]]);
 });
 
 test('sticky notes explain the setup, the checkpoint in static data and Dry Run', () => {
@@ -66,4 +77,6 @@ test('sticky notes explain the setup, the checkpoint in static data and Dry Run'
   expect(notes).toMatch(/manual test run/);
   expect(notes).toMatch(/Dry Run/);
   expect(notes).toMatch(/Library Path/);
+  expect(notes).toMatch(/N8N_RESTRICT_FILE_ACCESS_TO/);
+  expect(notes).toMatch(/error output/);
 });

@@ -39,7 +39,16 @@ import {
   type IVersionedNodeType,
   type NodeParameterValueType,
 } from 'n8n-workflow';
+import { createRequire } from 'module';
 import { ImmichApi } from '../../credentials/ImmichApi.credentials';
+
+/** The SecurityConfig instance n8n-core's file checks read (n8n-core has its own copies of @n8n/di and @n8n/config). */
+function n8nSecurityConfig(): { restrictFileAccessTo: string } {
+  const fromCore = createRequire(require.resolve('n8n-core'));
+  const { Container } = fromCore('@n8n/di') as { Container: { get(type: unknown): unknown } };
+  const { SecurityConfig } = fromCore('@n8n/config') as { SecurityConfig: unknown };
+  return Container.get(SecurityConfig) as { restrictFileAccessTo: string };
+}
 
 export const PACKAGE_NAME = 'n8n-nodes-immich-metadata-sync';
 
@@ -52,6 +61,13 @@ export interface RunNodeOptions {
   /** Node name in the workflow (error messages and pairedItem use it). */
   nodeName?: string;
   mode?: 'manual' | 'trigger';
+  /** The node's On Error setting; default from continueOnFail ("continueRegularOutput" or "stopWorkflow"). */
+  onError?: INode['onError'];
+  /**
+   * n8n's N8N_RESTRICT_FILE_ACCESS_TO for this run (folders separated by ";"). Default "": no restriction,
+   * so tests writing into temp folders need not list them; n8n 2.x itself defaults to ~/.n8n-files.
+   */
+  restrictFileAccessTo?: string;
 }
 
 export interface RunNodeResult {
@@ -169,7 +185,7 @@ function buildHarness(nodeClass: NodeClass, parameters: INode['parameters'], opt
     parameters,
     credentials: credentialRefs,
     continueOnFail: options.continueOnFail === true,
-    onError: options.continueOnFail ? 'continueRegularOutput' : 'stopWorkflow',
+    onError: options.onError ?? (options.continueOnFail ? 'continueRegularOutput' : 'stopWorkflow'),
   };
   const workflow = new Workflow({
     id: 'runNode',
@@ -220,6 +236,7 @@ export async function loadNodeOptions(nodeClass: NodeClass, method: string, opti
 
 export async function runNode(nodeClass: NodeClass, parameters: INode['parameters'], inputItems: INodeExecutionData[] = [{ json: {} }], options: RunNodeOptions = {}): Promise<RunNodeResult> {
   const { node, workflow, additionalData, hooks, mode } = buildHarness(nodeClass, parameters, options);
+  n8nSecurityConfig().restrictFileAccessTo = options.restrictFileAccessTo ?? '';
   const nodeName = node.name;
   const done = new Promise<IRun>((resolve) => hooks.addHandler('workflowExecuteAfter', (run) => resolve(run)));
 

@@ -54,20 +54,44 @@ describe('Immich Write Metadata node', () => {
     expect(second.items.map((i) => resultOf(i).status)).toEqual(['unchanged', 'unchanged']);
   });
 
-  it('a failing asset does not stop the run: it yields a failed result, the others are written', async () => {
+  it('a failing asset fails the node (On Error "Stop Workflow") only after the others were written', async () => {
     const good = await copySample('metadata/rating/mongolels.jpg', month);
+    const goodBytes = await sha256(good);
     const bad = await copySample('unmerged-branches/future42603.mp4', month);
     const badBytes = await sha256(bad);
     const inputs = [planned(assetFor('future42603.mp4'), 0), planned(assetFor('missing.jpg'), 1), planned(assetFor('mongolels.jpg'), 2)];
 
     const { items, error } = await runNode(ImmichWriteMetadata, { libraryPath: library }, inputs);
-    expect(error).toBeNull();
-    expect(items.map((i) => resultOf(i).status)).toEqual(['failed', 'skipped', 'written']);
-    expect(resultOf(items[0]).reason).toContain(bad);
-    expect(resultOf(items[0]).error).toBeUndefined();
-    expect(resultOf(items[2]).file).toBe(good);
+    expect(items).toEqual([]);
+    expect(error?.message).toContain(bad);
+    expect((error as { context?: { itemIndex?: number } }).context?.itemIndex).toBe(0);
+    expect(error?.description).toMatch(/Continue \(using error output\)/);
+    expect(await sha256(good)).not.toBe(goodBytes);
     expect(await sha256(bad)).toBe(badBytes);
     expect(tempLeftovers(await listFiles(tmp))).toEqual([]);
+  });
+
+  it('On Error "Continue (using error output)": failed assets arrive on the error output, the others on the main one', async () => {
+    const good = await copySample('metadata/rating/mongolels.jpg', month);
+    const bad = await copySample('unmerged-branches/future42603.mp4', month);
+    const badBytes = await sha256(bad);
+    const inputs = [planned(assetFor('future42603.mp4'), 0), planned(assetFor('missing.jpg'), 1), planned(assetFor('mongolels.jpg'), 2)];
+
+    const { outputs, error } = await runNode(ImmichWriteMetadata, { libraryPath: library }, inputs, { onError: 'continueErrorOutput' });
+    expect(error).toBeNull();
+    expect(outputs).toHaveLength(2);
+    expect(outputs[0].map((i) => [resultOf(i).status, i.pairedItem])).toEqual([
+      ['skipped', { item: 1 }],
+      ['written', { item: 2 }],
+    ]);
+    expect(resultOf(outputs[0][1]).file).toBe(good);
+    expect(outputs[1]).toHaveLength(1);
+    const failed = outputs[1][0].json as { error: string; details: AssetWriteResult };
+    expect(failed.details).toEqual(expect.objectContaining({ assetId: 'asset-future42603-mp4', status: 'failed', file: bad }));
+    expect(failed.error).toBe(failed.details.reason);
+    expect(failed.error).toContain(bad);
+    expect(outputs[1][0].pairedItem).toEqual({ item: 0 });
+    expect(await sha256(bad)).toBe(badBytes);
   });
 
   it('Continue On Fail: failed assets become error items (with the result), pairedItem kept', async () => {
@@ -112,7 +136,7 @@ describe('Immich Write Metadata node', () => {
   });
 
   it('an item without a plan fails with the fix (Build Metadata Tags first)', async () => {
-    const { items } = await runNode(ImmichWriteMetadata, { libraryPath: library }, [{ json: assetFor('a.jpg') as unknown as IDataObject }]);
+    const { items } = await runNode(ImmichWriteMetadata, { libraryPath: library }, [{ json: assetFor('a.jpg') as unknown as IDataObject }], { continueOnFail: true });
     expect(resultOf(items[0])).toEqual(expect.objectContaining({ status: 'failed', assetId: 'asset-a-jpg' }));
     expect(resultOf(items[0]).reason).toMatch(/Build Metadata Tags/);
   });

@@ -185,4 +185,36 @@ describe('n8n nodes', () => {
       await echo.close();
     }
   });
+
+  test.each([
+    [401, /Wrong or revoked API key/],
+    [403, /missing a permission/],
+    [500, /Immich server failed/],
+  ])('an Immich %i fails the node with a NodeApiError: the HTTP code, a message without the key, what to do', async (status, advice) => {
+    const echo = await startEchoServer(status);
+    try {
+      for (const [label, result] of [
+        ['search', await runNode(ImmichSearchAssets, { returnAll: true }, [{ json: {} }], { credentials: credentials(echo.url) })],
+        ['details', await runNode(ImmichGetAssetDetails, {}, [{ json: { id: syntheticAssetId(0) } }], { credentials: credentials(echo.url) })],
+      ] as const) {
+        const error = result.error as (Error & { httpCode?: string | null; description?: string | null; context?: { itemIndex?: number } }) | null;
+        expect({ label, name: error?.name, httpCode: error?.httpCode, itemIndex: error?.context?.itemIndex }).toEqual({ label, name: 'NodeApiError', httpCode: String(status), itemIndex: 0 });
+        expect(error?.message).toMatch(new RegExp(`\\b${status}\\b`));
+        expect(error?.description).toMatch(advice);
+        expectNoKey(`${label} NodeApiError ${status}`, texts(result));
+      }
+    } finally {
+      await echo.close();
+    }
+  });
+
+  test('Immich down: a NodeApiError that says to check the server and the URL', async () => {
+    const echo = await startEchoServer(500);
+    const deadUrl = echo.url;
+    await echo.close();
+    const result = await runNode(ImmichSearchAssets, { returnAll: true }, [{ json: {} }], { credentials: credentials(deadUrl) });
+    expect(result.error?.name).toBe('NodeApiError');
+    expect(result.error?.description).toMatch(/check the URL .* and that the server runs/);
+    expectNoKey('down', texts(result));
+  });
 });
