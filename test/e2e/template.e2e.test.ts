@@ -71,9 +71,8 @@ function writtenFiles(result: TemplateRun): string[] {
 }
 
 async function checkpointOf(): Promise<SyncCheckpoint & { albumCache?: unknown }> {
-  const data = await env.staticData();
-  const state = (data.global as Record<string, unknown>)?.immichMetadataSync as { checkpoint: SyncCheckpoint; albumCache: unknown };
-  expect(state).toBeDefined();
+  const state = await env.syncState();
+  expect(fs.existsSync(path.join(state.folder, 'checkpoint.json'))).toBe(true);
   return { ...state.checkpoint, albumCache: state.albumCache };
 }
 
@@ -121,7 +120,7 @@ test('first run writes Immich metadata into the files', async () => {
   expect(simulator.violations()).toEqual([]);
 });
 
-test('second run rewrites nothing and the checkpoint is in static data', async () => {
+test('second run rewrites nothing and the checkpoint is in the state folder', async () => {
   const result = await run();
   expect(writtenFiles(result)).toEqual([]);
   // the only asset handed out again is the damaged one, from the retry list

@@ -60,10 +60,10 @@ test('imported fresh it is safe: Dry Run on, sync-batch mode, a credential and a
   expect(template.id).toBeUndefined();
 });
 
-test('sticky notes explain the setup, the checkpoint in static data and Dry Run', () => {
+test('sticky notes explain the setup, the checkpoint in the state folder and Dry Run', () => {
   const notes = template.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').map((n) => String(n.parameters.content)).join('\n');
-  expect(notes).toMatch(/static data/);
-  expect(notes).toMatch(/manual test run/);
+  expect(notes).toMatch(/State Folder/);
+  expect(notes).toMatch(/queue-mode worker/);
   expect(notes).toMatch(/Dry Run/);
   expect(notes).toMatch(/Library Path/);
 });
