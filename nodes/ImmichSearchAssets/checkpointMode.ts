@@ -13,6 +13,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { ImmichAssetSummary } from '../../lib/immich/types';
 import { clearAlbumCache, DEFAULT_ALBUM_CACHE_TTL_MS } from '../../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint, DEFAULT_FULL_RECONCILE_EVERY_DAYS } from '../../lib/sync/checkpoint';
+import { acquireLease, describeBackOff, releaseLease, type LeaseRecord } from '../../lib/sync/lease';
 import type { SearchPager } from '../../lib/sync/listing';
 import { recordBatch, workBatch, type WorkBatch } from '../../lib/sync/recorder';
 import { scopeModules } from '../../lib/sync/scope';
@@ -140,6 +141,14 @@ export type SyncBatchClient = DiscoveryClient & SearchPager;
 
 export type SyncBatchItem = ImmichAssetSummary | { id: string; syncOrigin: 'retry' | 'pending' };
 
+/** The one item of a run that found another run working on the same state folder. */
+export interface SyncBackOffItem {
+  syncBackedOff: true;
+  message: string;
+  stateFolder: string;
+  holder: LeaseRecord | null;
+}
+
 /**
  * One run's batch from the sync engine (lib/sync/workPlan.ts): the next Max Assets Per Run steps, for
  * Write Metadata to record. When the batch emits nothing, its steps (parked assets, listing ends) are
@@ -207,6 +216,15 @@ export async function executeSyncBatch(this: IExecuteFunctions, client: SyncBatc
   const settings = readSyncBatchSettings(this);
   const folder = syncStateFolder(this, settings.stateFolder);
   const inFlight = new StaticDataStateStore(this);
+  inFlight.saveBatch(null);
+  // Held from planning until Write Metadata has recorded the batch: overlapping executions and other
+  // workers back off instead of handing out the same assets.
+  const attempt = await acquireLease(folder, { run: `n8n execution ${this.getExecutionId() ?? '(unsaved)'}` });
+  if (!attempt.acquired) {
+    const backOff: SyncBackOffItem = { syncBackedOff: true, message: describeBackOff(attempt.holder), stateFolder: folder, holder: attempt.holder };
+    this.logger.info(`Immich sync batch: ${backOff.message}`);
+    return [[{ json: backOff as unknown as IDataObject, pairedItem: { item: 0 } }]];
+  }
   // Planned on a staged copy of the state: a failure leaves the stored state as it was.
   const staged = new StagedStateStore(new FileStateStore(folder));
   let planned;
@@ -216,11 +234,13 @@ export async function executeSyncBatch(this: IExecuteFunctions, client: SyncBatc
     await staged.commit();
     inFlight.dropState();
   } catch (error) {
+    await releaseLease(folder, attempt.lease);
     throw new NodeOperationError(this.getNode(), error as Error, {
       description: `The sync checkpoint in ${folder} was not changed; the next run starts from the same place.`,
     });
   }
-  inFlight.saveBatch(planned.batch, { stateFolder: folder });
+  if (planned.batch) inFlight.saveBatch(planned.batch, { stateFolder: folder, lease: attempt.lease });
+  else await releaseLease(folder, attempt.lease); // nothing handed out: Write Metadata will not run
   this.logger.info(`Immich sync batch (state in ${folder}): ${planned.summary}`);
   return [planned.items.map((json) => ({ json: { ...json } as IDataObject, pairedItem: { item: 0 } }))];
 }

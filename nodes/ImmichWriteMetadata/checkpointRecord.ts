@@ -11,6 +11,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import type { AssetWriteResult } from '../../lib/files/types';
 import { applyScope, describeCheckpoint, type SyncCheckpoint } from '../../lib/sync/checkpoint';
+import { LeaseKeeper, parseLeaseRecord } from '../../lib/sync/lease';
 import { recordBatch, type BatchResult } from '../../lib/sync/recorder';
 import { FileStateStore } from '../../lib/sync/stateStore';
 import { StaticDataStateStore } from '../shared/staticDataStore';
@@ -30,6 +31,21 @@ export interface CheckpointRecordOutcome {
 }
 
 /**
+ * The lease Search Assets took for the batch in flight, kept alive while the batch is written (call
+ * keepAlive() as results come in); null without a batch.
+ */
+export function batchLeaseKeeper(context: Pick<IExecuteFunctions, 'getWorkflowStaticData'>): LeaseKeeper | null {
+  const home = new StaticDataStateStore(context).loadBatchHome();
+  const lease = home ? parseLeaseRecord(home.lease) : null;
+  return home && lease ? new LeaseKeeper(home.stateFolder, lease) : null;
+}
+
+/** Gives up the batch's lease (Write Metadata failed before recording). */
+export async function releaseBatchLease(context: Pick<IExecuteFunctions, 'getWorkflowStaticData'>): Promise<void> {
+  await batchLeaseKeeper(context)?.release();
+}
+
+/**
  * Loads the state, applies the results unless this was a dry run, clears the batch and saves. `scope`
  * is what this run's files were synced for (lib/sync/scope.ts); progress made for another one is dropped
  * and the next run starts a full pass.
@@ -39,6 +55,22 @@ export async function recordCheckpointResults(
   results: readonly ResultLike[],
   scope: string | null,
   now: Date = new Date(),
+  keeper: LeaseKeeper | null = batchLeaseKeeper(context),
+): Promise<CheckpointRecordOutcome> {
+  try {
+    return await recordUnderLease(context, results, scope, now, keeper);
+  } finally {
+    // The next run may start as soon as this batch is recorded (or given up).
+    await keeper?.release();
+  }
+}
+
+async function recordUnderLease(
+  context: Pick<IExecuteFunctions, 'getWorkflowStaticData'>,
+  results: readonly ResultLike[],
+  scope: string | null,
+  now: Date,
+  keeper: LeaseKeeper | null,
 ): Promise<CheckpointRecordOutcome> {
   const inFlight = new StaticDataStateStore(context);
   const batch = inFlight.loadBatch();
@@ -54,6 +86,11 @@ export async function recordCheckpointResults(
   if (results.length > 0 && results.every((r) => r.dryRun === true)) {
     // A dry run writes nothing, so the checkpoint must not move: the real run has to handle these assets.
     return unchanged('dry run: checkpoint not moved');
+  }
+  if (keeper && !(await keeper.keepAlive())) {
+    inFlight.saveBatch(null);
+    // The run that took the lease over planned from the same checkpoint and handles these assets itself.
+    return unchanged('this run was away longer than its lease lasts and another run took the sync over: its results are not recorded (the files written are correct)');
   }
   const scoped = scope === null ? { checkpoint: stored, scopeChanged: false } : applyScope(stored, scope);
   inFlight.saveBatch(null);

@@ -17,7 +17,7 @@ import { resolveStateRoot, stateFolderFor } from '../../lib/sync/stateFolder';
 import { FileStateStore } from '../../lib/sync/stateStore';
 import { StaticDataStateStore, SYNC_STATE_KEY } from '../../nodes/shared/staticDataStore';
 import { executeSyncBatch, type SyncBatchSettings } from '../../nodes/ImmichSearchAssets/checkpointMode';
-import { recordCheckpointResults, type ResultLike } from '../../nodes/ImmichWriteMetadata/checkpointRecord';
+import { recordCheckpointResults, releaseBatchLease, type ResultLike } from '../../nodes/ImmichWriteMetadata/checkpointRecord';
 import { createSyntheticLibrary, startSimulator, syntheticAssetId, type Simulator, type SyntheticLibrary } from '../simulator';
 
 const ASSETS = 1200;
@@ -37,6 +37,7 @@ afterAll(async () => {
 });
 
 let workflows = 0;
+let executions = 0;
 const stateRoots: string[] = [];
 afterAll(() => {
   for (const root of stateRoots) fs.rmSync(root, { recursive: true, force: true });
@@ -64,17 +65,26 @@ function workflow(options: { keepStaticData?: boolean; workflowId?: string; stat
     },
     /** Search Assets' part of an execution: the real node adapter with these parameters; returns the emitted ids. */
     async search(overrides: Partial<SearchSettings> = {}): Promise<string[]> {
-      if (!options.keepStaticData) staticData = {};
+      return (await this.searchItems(overrides)).map((json) => String(json.id));
+    },
+    /** The same, returning the items; `execution` gives the execution its own static data (as two overlapping executions have). */
+    async searchItems(overrides: Partial<SearchSettings> = {}, execution?: IDataObject): Promise<IDataObject[]> {
+      staticData = execution ?? (options.keepStaticData ? staticData : {});
       const parameters: Record<string, unknown> = { ...settings, ...overrides, albumCacheTtlHours: (overrides.albumCacheTtlMs ?? settings.albumCacheTtlMs) / 3600_000, stateFolder: stateRoot };
       const context = {
         ...staticDataOf,
         getNodeParameter: (name: string, _i: number, fallback: unknown) => parameters[name] ?? fallback,
         getWorkflow: () => ({ id: workflowId, name: 'wiring', active: true }),
+        getExecutionId: () => `${++executions}`,
         getNode: () => ({ name: 'Next Batch from Immich' }),
         logger: { info: () => undefined },
       } as unknown as IExecuteFunctions;
       const [items] = await executeSyncBatch.call(context, client);
-      return items.map((item) => String(item.json.id));
+      return items.map((item) => item.json);
+    },
+    /** Switches to the static data of one execution (for overlapping executions). */
+    useExecution(execution: IDataObject) {
+      staticData = execution;
     },
     /** Write Metadata's part of the same execution: record one result per id. */
     record(results: ResultLike[]) {
@@ -212,7 +222,7 @@ test('regular mode (static data kept between executions) resumes the same way, w
   // static data holds the batch in flight and where it came from, never the checkpoint
   const stored = wf.staticData[SYNC_STATE_KEY] as Record<string, unknown>;
   expect(stored.checkpoint ?? null).toBeNull();
-  expect(stored.batchHome).toEqual({ stateFolder: wf.folder });
+  expect(stored.batchHome).toMatchObject({ stateFolder: wf.folder, lease: { owner: { pid: process.pid } } });
   await wf.record(unchanged(second));
   expect((await wf.state()).batch).toBeNull();
 });
@@ -244,4 +254,50 @@ test('two workflows on one state root keep separate checkpoints', async () => {
   await a.record(unchanged(await a.search({ maxAssetsPerRun: 7 })));
   expect(await b.search({ maxAssetsPerRun: 3 })).toEqual([0, 1, 2].map(syntheticAssetId));
   expect(await a.search({ maxAssetsPerRun: 3 })).toEqual([7, 8, 9].map(syntheticAssetId));
+});
+
+test('two overlapping executions: the second backs off with one clear item while the first holds the lease; the next run continues behind the first', async () => {
+  const wf = workflow();
+  const first: IDataObject = {};
+  const second: IDataObject = {};
+  const a = await wf.searchItems({ maxAssetsPerRun: 10 }, first);
+  expect(a).toHaveLength(10);
+  const b = await wf.searchItems({ maxAssetsPerRun: 10 }, second);
+  expect(b).toEqual([
+    {
+      syncBackedOff: true,
+      message: expect.stringMatching(/^another run holds the library since \S+ \(host .+, pid \d+, n8n execution \d+; until \S+ unless renewed\); this run backs off$/),
+      stateFolder: wf.folder,
+      holder: expect.objectContaining({ owner: expect.objectContaining({ run: expect.stringMatching(/^n8n execution/) }) }),
+    },
+  ]);
+  // the execution that backed off has no batch, so its Write Metadata would record nothing
+  wf.useExecution(second);
+  expect((await wf.record([])).hadBatch).toBe(false);
+  wf.useExecution(first);
+  expect((await wf.record(unchanged(a.map((json) => String(json.id))))).recorded).toBe(true);
+  expect(fs.existsSync(path.join(wf.folder, 'lease.json'))).toBe(false);
+  expect(await wf.search({ maxAssetsPerRun: 10 })).toEqual(Array.from({ length: 10 }, (_, i) => syntheticAssetId(10 + i)));
+});
+
+test('a batch with nothing to hand out releases the lease at once; so does a Write Metadata that fails before recording', async () => {
+  // a library of its own that no other test changes, so that an incremental pass finds nothing
+  const quiet = await startSimulator({ library: createSyntheticLibrary(20, { photoDir: path.join(os.tmpdir(), 'unused-photo-dir'), copyFiles: false }).library });
+  const shared = client;
+  client = new ImmichClient(new AxiosTransport({ url: quiet.url, apiKey: quiet.apiKey }), { pageSize: 250 });
+  try {
+    const wf = workflow();
+    await wf.record(unchanged(await wf.search({ maxAssetsPerRun: 5000 })));
+    expect(await wf.search({ maxAssetsPerRun: 5000 })).toEqual([]);
+    expect(fs.existsSync(path.join(wf.folder, 'lease.json'))).toBe(false);
+
+    expect(await wf.search({ maxAssetsPerRun: 5000, resetCheckpoint: true })).toHaveLength(20);
+    expect(fs.existsSync(path.join(wf.folder, 'lease.json'))).toBe(true);
+    await releaseBatchLease({ getWorkflowStaticData: () => wf.staticData });
+    expect(fs.existsSync(path.join(wf.folder, 'lease.json'))).toBe(false);
+    expect(quiet.violations()).toEqual([]);
+  } finally {
+    client = shared;
+    await quiet.close();
+  }
 });

@@ -67,3 +67,13 @@ test('sticky notes explain the setup, the checkpoint in the state folder and Dry
   expect(notes).toMatch(/Dry Run/);
   expect(notes).toMatch(/Library Path/);
 });
+
+test('a run that backs off (another run holds the lease) stops at "Another Run Active?"; every asset goes on to the details', () => {
+  const connections = template.connections as Record<string, { main: Array<Array<{ node: string }>> }>;
+  expect(connections[SEARCH_NODE].main).toEqual([[expect.objectContaining({ node: 'Another Run Active?' })]]);
+  const gate = template.nodes.find((n) => n.name === 'Another Run Active?')!;
+  expect(gate.type).toBe('n8n-nodes-base.if');
+  expect(JSON.stringify(gate.parameters)).toContain('$json.syncBackedOff === true');
+  // true: the back-off item, shown and not passed on; false: the assets
+  expect(connections['Another Run Active?'].main.map((branch) => branch.map((c) => c.node))).toEqual([[], ['Get Asset Details']]);
+});
