@@ -17,7 +17,8 @@ import { acquireLease, describeBackOff, releaseLease, type LeaseRecord } from '.
 import type { SearchPager } from '../../lib/sync/listing';
 import { recordBatch, workBatch, type WorkBatch } from '../../lib/sync/recorder';
 import { scopeModules } from '../../lib/sync/scope';
-import { resolveStateRoot, stateFolderFor, WHOLE_LIBRARY, type Partition } from '../../lib/sync/stateFolder';
+import { describePartition } from '../../lib/sync/partition';
+import { partitionProblem, resolveStateRoot, stateFolderFor, WHOLE_LIBRARY, type Partition } from '../../lib/sync/stateFolder';
 import { CHECKPOINT_FILE, FileStateStore, StagedStateStore, type SyncStateStore } from '../../lib/sync/stateStore';
 import { discoveryFor, needsWork, planSteps, startRun, takeSteps, type DiscoveryClient } from '../../lib/sync/workPlan';
 import { StaticDataStateStore } from '../shared/staticDataStore';
@@ -62,6 +63,25 @@ export const checkpointModeProperties: INodeProperties[] = [
     placeholder: '/library/.immich-metadata-sync',
     description:
       'Where the checkpoint and caches are kept, one subfolder per workflow. Empty: n8n\'s default file folder (~/.n8n-files/immich-metadata-sync). In queue mode use a folder every worker mounts, e.g. beside the library.',
+    displayOptions: showInSyncBatch,
+  },
+  {
+    displayName: 'Partitions',
+    name: 'partitionCount',
+    type: 'number',
+    typeOptions: { minValue: 1 },
+    default: 1,
+    description:
+      'Split the library into this many parts by a stable hash of the asset ID. N copies of this workflow (or N schedules), each with its own Partition, sync every asset exactly once between them, in parallel, each with its own checkpoint. 1 = the whole library.',
+    displayOptions: showInSyncBatch,
+  },
+  {
+    displayName: 'Partition',
+    name: 'partitionIndex',
+    type: 'number',
+    typeOptions: { minValue: 1 },
+    default: 1,
+    description: 'Which part this workflow syncs, from 1 to Partitions',
     displayOptions: showInSyncBatch,
   },
   {
@@ -119,6 +139,7 @@ export interface SyncBatchSettings {
   clearAlbumCache: boolean;
   /** The State Folder setting as entered (empty = n8n's default file folder). */
   stateFolder: string;
+  partition: Partition;
 }
 
 export function readSyncBatchSettings(context: Pick<IExecuteFunctions, 'getNodeParameter'>): SyncBatchSettings {
@@ -133,6 +154,7 @@ export function readSyncBatchSettings(context: Pick<IExecuteFunctions, 'getNodeP
     resetCheckpoint: context.getNodeParameter('resetCheckpoint', 0, false) === true,
     clearAlbumCache: context.getNodeParameter('clearAlbumCache', 0, false) === true,
     stateFolder: String(context.getNodeParameter('stateFolder', 0, '') ?? ''),
+    partition: { index: Number(context.getNodeParameter('partitionIndex', 0, 1)), count: Number(context.getNodeParameter('partitionCount', 0, 1)) },
   };
 }
 
@@ -157,7 +179,7 @@ export interface SyncBackOffItem {
 export async function planSyncBatch(
   client: SyncBatchClient,
   store: SyncStateStore,
-  settings: Omit<SyncBatchSettings, 'stateFolder'>,
+  settings: Omit<SyncBatchSettings, 'stateFolder' | 'partition'> & { partition?: Partition },
   now: Date,
 ): Promise<{ items: SyncBatchItem[]; summary: string; batch: WorkBatch | null }> {
   if (settings.resetCheckpoint) await store.saveCheckpoint(clearCheckpoint());
@@ -174,8 +196,11 @@ export async function planSyncBatch(
     albumCacheTtlMs: settings.albumCacheTtlMs,
     persist: true,
     now,
+    partition: settings.partition,
   });
-  const steps = await takeSteps(planSteps(client, start, { pageSize: Math.min(1000, settings.maxAssetsPerRun + 1), maxAssets: settings.maxAssetsPerRun }));
+  const steps = await takeSteps(
+    planSteps(client, start, { pageSize: Math.min(1000, settings.maxAssetsPerRun + 1), maxAssets: settings.maxAssetsPerRun, partition: settings.partition }),
+  );
   const items: SyncBatchItem[] = steps.filter(needsWork).map((step) => step.summary ?? { id: step.id, syncOrigin: step.origin as 'retry' | 'pending' });
   let batch: WorkBatch | null = workBatch(start.checkpoint, steps, now);
   let checkpoint = start.checkpoint;
@@ -185,7 +210,8 @@ export async function planSyncBatch(
     batch = null;
   }
   const taken = steps.filter((step) => step.kind === 'asset').length;
-  return { items, batch, summary: `${items.length} assets handed out (${taken} taken from the plan); ${describeCheckpoint(checkpoint)}` };
+  const of = settings.partition && settings.partition.count > 1 ? ` of ${describePartition(settings.partition)}` : '';
+  return { items, batch, summary: `${items.length} assets${of} handed out (${taken} taken from the plan); ${describeCheckpoint(checkpoint)}` };
 }
 
 /** The state folder of this workflow (and partition) under the State Folder setting. */
@@ -214,7 +240,9 @@ async function adoptStaticDataState(folder: string, legacy: StaticDataStateStore
 /** Search Assets' execute for the sync-batch mode. */
 export async function executeSyncBatch(this: IExecuteFunctions, client: SyncBatchClient): Promise<INodeExecutionData[][]> {
   const settings = readSyncBatchSettings(this);
-  const folder = syncStateFolder(this, settings.stateFolder);
+  const problem = partitionProblem(settings.partition);
+  if (problem) throw new NodeOperationError(this.getNode(), `Partition: ${problem}`, { description: 'Set Partitions to N and Partition to 1..N, a different one on each copy of the workflow.' });
+  const folder = syncStateFolder(this, settings.stateFolder, settings.partition);
   const inFlight = new StaticDataStateStore(this);
   inFlight.saveBatch(null);
   // Held from planning until Write Metadata has recorded the batch: overlapping executions and other

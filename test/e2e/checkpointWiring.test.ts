@@ -13,7 +13,8 @@ import { AxiosTransport } from '../../lib/immich/transport';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { emptyCheckpoint, planRun, recordResults } from '../../lib/sync/checkpoint';
 import { MISSING_RESULT_REASON } from '../../lib/sync/recorder';
-import { resolveStateRoot, stateFolderFor } from '../../lib/sync/stateFolder';
+import { inPartition } from '../../lib/sync/partition';
+import { resolveStateRoot, stateFolderFor, type Partition } from '../../lib/sync/stateFolder';
 import { FileStateStore } from '../../lib/sync/stateStore';
 import { StaticDataStateStore, SYNC_STATE_KEY } from '../../nodes/shared/staticDataStore';
 import { executeSyncBatch, type SyncBatchSettings } from '../../nodes/ImmichSearchAssets/checkpointMode';
@@ -43,21 +44,22 @@ afterAll(() => {
   for (const root of stateRoots) fs.rmSync(root, { recursive: true, force: true });
 });
 
-type SearchSettings = Omit<SyncBatchSettings, 'stateFolder'>;
+type SearchSettings = Omit<SyncBatchSettings, 'stateFolder' | 'partition'>;
 
 /**
  * One workflow: its state folder, and executions that each get static data as n8n hands it to the nodes.
  * `keepStaticData` is regular mode (n8n saves static data at the end and loads it for the next
  * execution); without it every execution starts with empty static data, as in queue mode.
  */
-function workflow(options: { keepStaticData?: boolean; workflowId?: string; stateRoot?: string } = {}) {
+function workflow(options: { keepStaticData?: boolean; workflowId?: string; stateRoot?: string; partition?: Partition } = {}) {
   const workflowId = options.workflowId ?? `wiring-${++workflows}`;
   const stateRoot = options.stateRoot ?? fs.mkdtempSync(path.join(os.tmpdir(), 'immich-wiring-state-'));
   stateRoots.push(stateRoot);
   const settings: SearchSettings = { maxAssetsPerRun: 500, fullReconcileEveryDays: 7, albumCacheTtlMs: 0, resetCheckpoint: false, clearAlbumCache: false };
   let staticData: IDataObject = {};
   const staticDataOf = { getWorkflowStaticData: () => staticData };
-  const folder = stateFolderFor(resolveStateRoot(stateRoot), `workflow-${workflowId}`);
+  const folder = stateFolderFor(resolveStateRoot(stateRoot), `workflow-${workflowId}`, options.partition);
+  const partitionParameters = options.partition ? { partitionIndex: options.partition.index, partitionCount: options.partition.count } : {};
   return {
     folder,
     get staticData() {
@@ -70,7 +72,7 @@ function workflow(options: { keepStaticData?: boolean; workflowId?: string; stat
     /** The same, returning the items; `execution` gives the execution its own static data (as two overlapping executions have). */
     async searchItems(overrides: Partial<SearchSettings> = {}, execution?: IDataObject): Promise<IDataObject[]> {
       staticData = execution ?? (options.keepStaticData ? staticData : {});
-      const parameters: Record<string, unknown> = { ...settings, ...overrides, albumCacheTtlHours: (overrides.albumCacheTtlMs ?? settings.albumCacheTtlMs) / 3600_000, stateFolder: stateRoot };
+      const parameters: Record<string, unknown> = { ...settings, ...overrides, albumCacheTtlHours: (overrides.albumCacheTtlMs ?? settings.albumCacheTtlMs) / 3600_000, stateFolder: stateRoot, ...partitionParameters };
       const context = {
         ...staticDataOf,
         getNodeParameter: (name: string, _i: number, fallback: unknown) => parameters[name] ?? fallback,
@@ -300,4 +302,53 @@ test('a batch with nothing to hand out releases the lease at once; so does a Wri
     client = shared;
     await quiet.close();
   }
+});
+
+test('partitions 1 and 2 of 2, one workflow each: together they hand out every asset exactly once (union = all, intersection = none), each with its own checkpoint', async () => {
+  const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'immich-wiring-state-'));
+  const parts = [1, 2].map((index) => ({ index, wf: workflow({ stateRoot, workflowId: `partitioned-${index}`, partition: { index, count: 2 } }), seen: [] as string[] }));
+  // interleaved runs, as two schedules would make them, each until its first (full) pass completes
+  for (let run = 0; run < 6; run++) {
+    for (const part of parts) {
+      if ((await part.wf.state()).checkpoint.lastFullPassStartedAt) continue;
+      const ids = await part.wf.search({ maxAssetsPerRun: 250 });
+      part.seen.push(...ids);
+      if (ids.length > 0) await part.wf.record(unchanged(ids));
+    }
+  }
+  const [one, two] = parts.map((part) => part.seen);
+  const all = Array.from({ length: ASSETS }, (_, i) => syntheticAssetId(i));
+  expect(new Set([...one, ...two])).toEqual(new Set(all));
+  expect(one.filter((id) => two.includes(id))).toEqual([]);
+  expect(one.length + two.length).toBe(ASSETS);
+  expect(one.every((id) => inPartition(id, { index: 1, count: 2 }))).toBe(true);
+  // about half each, in listing order
+  expect(Math.abs(one.length - ASSETS / 2)).toBeLessThan(ASSETS / 10);
+  expect(one).toEqual(all.filter((id) => one.includes(id)));
+  for (const part of parts) {
+    const { checkpoint } = await part.wf.state();
+    expect(checkpoint.pass).toBeNull();
+    expect(checkpoint.lastFullPassStartedAt).not.toBeNull();
+    expect(part.wf.folder).toMatch(new RegExp(`partition-${part.index}-of-2$`));
+  }
+
+  // an album change goes to the partition of the asset only; both passes still complete
+  const asset = syntheticAssetId(35); // 35 mod 10 = 5: in no album of the synthetic library
+  const album = synthetic.library.albumByName('Album 4')!;
+  synthetic.library.addAssetToAlbum(album.id, asset);
+  try {
+    const next = await Promise.all(parts.map((part) => part.wf.search({ maxAssetsPerRun: 5000 })));
+    const owner = inPartition(asset, { index: 1, count: 2 }) ? 0 : 1;
+    expect(next[owner]).toContain(asset);
+    expect(next[1 - owner]).not.toContain(asset);
+    for (const [i, part] of parts.entries()) await part.wf.record(unchanged(next[i]));
+    for (const part of parts) expect((await part.wf.state()).checkpoint.pass).toBeNull();
+  } finally {
+    synthetic.library.removeAssetFromAlbum(album.id, asset);
+  }
+});
+
+test('a partition setting that cannot work stops with a clear error', async () => {
+  const wf = workflow({ partition: { index: 3, count: 2 } });
+  await expect(wf.search()).rejects.toThrow('Partition: partition must be between 1 and 2 (got 3)');
 });
