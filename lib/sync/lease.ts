@@ -7,7 +7,10 @@
  * - Taking it is atomic: the record is written to a temporary file, then hard-linked to `lease.json`,
  *   which fails if the file exists (link is atomic on local file systems and on NFS), so the lease is
  *   never seen half written and two takers cannot both succeed.
- * - It expires: a holder that crashed cannot keep it forever. The holder renews it while it works.
+ * - It expires: a holder that crashed cannot keep it forever. The holder renews it while it works. A
+ *   holder on this host whose process is gone (killed, crashed) is known dead at once; of another host
+ *   nothing can be known, so only expiry frees its lease. A holder with our own pid may be another
+ *   execution of this very process (n8n runs several at once), so it is not called dead either.
  * - Every change to an existing lease (take-over of an expired one, renewal, release) happens under a
  *   guard file (`lease.json.guard`, created the same exclusive way and held for milliseconds), and
  *   re-reads the lease under it: of two runs finding the same expired lease only one replaces it, and
@@ -82,7 +85,10 @@ export async function acquireLease(folder: string, options: LeaseOptions = {}): 
     const stored = await readStored(file);
     if (stored.kind === 'none') continue;
     holder = stored.kind === 'record' ? stored.record : null;
-    const expired = stored.kind === 'record' ? Date.parse(stored.record.expiresAt) <= at.getTime() : at.getTime() - stored.modifiedMs > ttlMs;
+    const expired =
+      stored.kind === 'record'
+        ? Date.parse(stored.record.expiresAt) <= at.getTime() || holderIsDeadHere(stored.record.owner, owner)
+        : at.getTime() - stored.modifiedMs > ttlMs;
     if (!expired) return { acquired: false, holder };
     const taken = await withGuard(file, async () => {
       const again = await readStored(file);
@@ -201,6 +207,16 @@ async function createExclusive(file: string, record: LeaseRecord): Promise<boole
     return await linkExclusive(temp, file);
   } finally {
     await fs.rm(temp, { force: true });
+  }
+}
+
+function holderIsDeadHere(holder: LeaseOwner, self: LeaseOwner): boolean {
+  if (holder.host !== self.host || holder.pid === self.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -55,6 +55,21 @@ test('a crashed holder keeps the lease only until it expires; then another run t
   expect(await readLease(dir)).toEqual(taker);
 });
 
+test('a holder on this host whose process is gone is known dead at once; one of another host, or with our own pid, only by expiry', async () => {
+  const here = os.hostname();
+  held(await acquireLease(dir, { ttlMs: TTL, now: at(0), host: here, pid: 2 ** 22 + 1 }));
+  held(await acquireLease(dir, { ttlMs: TTL, now: at(1) })); // this host, dead pid: taken over before expiry
+  // our own pid: maybe another execution of this process
+  expect((await acquireLease(dir, { ttlMs: TTL, now: at(2) })).acquired).toBe(false);
+  const other = path.join(path.dirname(dir), 'other');
+  held(await acquireLease(other, { ttlMs: TTL, now: at(0), host: 'another-host', pid: 2 ** 22 + 1 }));
+  expect((await acquireLease(other, { ttlMs: TTL, now: at(1) })).acquired).toBe(false);
+  // a live process of this host (our parent) keeps it
+  const third = path.join(path.dirname(dir), 'third');
+  held(await acquireLease(third, { ttlMs: TTL, now: at(0), host: here, pid: process.ppid }));
+  expect((await acquireLease(third, { ttlMs: TTL, now: at(1) })).acquired).toBe(false);
+});
+
 test('renewing moves the expiry, so a long run keeps its lease past the first expiry', async () => {
   const lease = held(await acquireLease(dir, { ttlMs: TTL, now: at(0) }));
   const renewed = await renewLease(dir, lease, { ttlMs: TTL, now: at(50_000) });
