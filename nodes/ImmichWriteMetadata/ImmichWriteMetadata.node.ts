@@ -21,12 +21,14 @@ export class ImmichWriteMetadata implements INodeType {
   };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+    let finished = false;
     try {
-      return await executeWriteMetadata.call(this);
-    } catch (error) {
-      // Nothing was recorded: the next run may plan the same batch again at once instead of waiting for the lease to expire.
-      await releaseBatchLease(this);
-      throw error;
+      const output = await executeWriteMetadata.call(this);
+      finished = true;
+      return output;
+    } finally {
+      // Failed before recording: the next run may plan the same batch again at once instead of waiting for the lease to expire.
+      if (!finished) await releaseBatchLease(this);
     }
   }
 }
