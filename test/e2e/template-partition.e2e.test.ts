@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ImmichClient } from '../../lib/immich/client';
 import { AxiosTransport } from '../../lib/immich/transport';
 import { inPartition } from '../../lib/sync/partition';
-import { createSampleLibrary, startSimulator, type Simulator } from '../simulator';
+import { createSampleLibrary, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
 import { makeTreeWritable, SEARCH_NODE, TemplateEnvironment, type TemplateRun } from './templateEnvironment';
 
 jest.setTimeout(20 * 60_000);
@@ -19,10 +19,11 @@ let workDir: string;
 let simulator: Simulator;
 let env: TemplateEnvironment;
 let secondId: string;
+let sample: SampleLibrary;
 
 beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immich-template-partition-'));
-  const sample = createSampleLibrary({ photoDir: path.join(workDir, 'library') });
+  sample = createSampleLibrary({ photoDir: path.join(workDir, 'library') });
   makeTreeWritable(sample.photoDir);
   simulator = await startSimulator({ library: sample.library });
   env = await TemplateEnvironment.create({
@@ -72,4 +73,18 @@ test('partition 1 of 2 and 2 of 2: every asset handed out by exactly one of them
     expect(state.checkpoint.lastFullPassStartedAt).not.toBeNull();
   }
   expect(simulator.violations()).toEqual([]);
+});
+
+test('with static data wiped before each run (what a queue-mode worker sees), each partition continues from its state folder', async () => {
+  const damaged = sample.entry('future42603.mp4').assetId; // ExifTool cannot write it: on the retry list
+  for (const [workflowId, index] of [[env.workflowId, 1], [secondId, 2]] as const) {
+    await env.importCopy(workflowId, sample.photoDir, { dryRun: false, partition: { index, count: 2 } }); // replaces the workflow, static data included
+    const exported = await env.staticData(workflowId);
+    expect(JSON.stringify(exported)).not.toContain('checkpoint');
+    const run = await env.run(workflowId);
+    // nothing but the retry of the damaged asset, by the partition it belongs to
+    expect(handedOut(run)).toEqual(inPartition(damaged, { index, count: 2 }) ? [damaged] : []);
+    expect(run.results.filter((r) => r.status === 'written')).toEqual([]);
+    expect((await env.syncState(workflowId, { index, count: 2 })).checkpoint.lastPassStartedAt).not.toBeNull();
+  }
 });

@@ -51,6 +51,8 @@ test('imported fresh it is safe: Dry Run on, sync-batch mode, a credential and a
   const search = template.nodes.find((n) => n.name === SEARCH_NODE)!;
   expect(write.parameters.dryRun).toBe(true);
   expect(search.parameters.searchMode).toBe('syncBatch');
+  // the checkpoint in n8n's default file folder, the whole library in one partition
+  expect(search.parameters).toMatchObject({ stateFolder: '', partitionCount: 1, partitionIndex: 1 });
   for (const node of ours.filter((n) => n.credentials)) expect(Object.keys(node.credentials!)).toEqual(['immichApi']);
   // one bad asset never stops the run
   for (const node of ours.filter((n) => n.name !== SEARCH_NODE)) expect(node.onError).toBe('continueRegularOutput');
