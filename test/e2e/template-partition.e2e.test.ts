@@ -80,7 +80,7 @@ test('with static data wiped before each run (what a queue-mode worker sees), ea
   for (const [workflowId, index] of [[env.workflowId, 1], [secondId, 2]] as const) {
     const kept = async () => ((await env.staticData(workflowId)).global as Record<string, unknown> | undefined)?.immichMetadataSync;
     expect(await kept()).toBeDefined(); // n8n saved the static data of the run before
-    await env.importCopy(workflowId, sample.photoDir, { dryRun: false, partition: { index, count: 2 } }); // replaces the workflow, static data included
+    await env.importCopy(workflowId, sample.photoDir, { dryRun: false, partition: { index, count: 2 } }, {}); // replaces the workflow with empty static data
     expect(await kept()).toBeUndefined();
     const run = await env.run(workflowId);
     // nothing but the retry of the damaged asset, by the partition it belongs to

@@ -141,9 +141,11 @@ export class TemplateEnvironment {
    * Imports the template once more under another id: a second workflow has its own static data, so
    * its first run is a full pass that compares every file again.
    */
-  async importCopy(workflowId: string, libraryPath: string, settings: TemplateSettings = {}): Promise<string> {
+  async importCopy(workflowId: string, libraryPath: string, settings: TemplateSettings = {}, staticData?: Record<string, unknown>): Promise<string> {
     const workflow = fillInTemplate(loadTemplate(), libraryPath, { stateFolder: this.stateRoot, ...settings });
     workflow.id = workflowId;
+    // Importing over an existing workflow keeps its static data unless the file brings its own.
+    if (staticData) workflow.staticData = staticData;
     workflow.name = `${workflow.name} (${workflowId})`;
     await this.n8n.importWorkflow(workflow);
     return workflowId;
