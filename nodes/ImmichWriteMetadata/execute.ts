@@ -11,7 +11,7 @@ import type { MetadataPlan, ModuleName } from '../../lib/metadata/types';
 import { syncScope } from '../../lib/sync/scope';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
 import { nodeError } from '../shared/errors';
-import { recordCheckpointResults } from './checkpointRecord';
+import { batchLeaseKeeper, recordCheckpointResults } from './checkpointRecord';
 import { n8nPathGuard } from './fileAccess';
 import { attachFacePreview, facePreviewFor, wantsFacePreview, type FacePreviewMode } from './facePreviewOutput';
 import type { FacePreview } from '../../lib/preview/facePreview';
@@ -120,6 +120,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   const previewMode = this.getNodeParameter('facePreview', 0, 'dryRun') as FacePreviewMode;
   const previews: (FacePreview | null)[] = items.map(() => null);
   let settled;
+  const lease = batchLeaseKeeper(this);
   try {
     try {
       await assertExifToolRuns(exiftool);
@@ -133,6 +134,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
       if (wantsFacePreview(previewMode, settings[i].dryRun, asset.metadataPlan)) {
         previews[i] = await facePreviewFor(exiftool!, asset, { ...settings[i], pathGuard }, result);
       }
+      await lease?.keepAlive(); // a long batch keeps the sync's lease
       return result;
     });
   } finally {
@@ -140,7 +142,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   }
 
   const results = settled.map((s, i) => (s.ok ? s.value : failedResult(items[i].json, s.error.message, settings[i].dryRun)));
-  const recorded = await recordCheckpointResults(this, results, scopeOf(items, settings[0]));
+  const recorded = await recordCheckpointResults(this, results, scopeOf(items, settings[0]), new Date(), lease);
   if (recorded.hadBatch) this.logger.info(`Immich sync checkpoint: ${recorded.note ?? recorded.summary}`);
 
   // A failed asset fails its item the n8n way. With On Error "Continue (using error output)" n8n routes an
