@@ -15,7 +15,9 @@ import { AxiosTransport } from '../lib/immich/transport';
 import { clearAlbumCache } from '../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint } from '../lib/sync/checkpoint';
 import { runSync, SyncRunError, type RunSyncSummary } from '../lib/sync/runSync';
+import { stateFolderFor } from '../lib/sync/stateFolder';
 import { FileStateStore } from '../lib/sync/stateStore';
+import { SyncIndex } from '../lib/sync/syncIndex';
 import { CliConfig, describeStart, LOG_FILE_NAME, parseCli, UsageError, USAGE } from './args';
 import { coverageLine, Reporter, resultLine, summaryLine } from './output';
 
@@ -103,14 +105,22 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
 
   let summary: RunSyncSummary;
   let handled = 0;
+  let index: SyncIndex | null = null;
   try {
     reporter.log(`ExifTool ${await assertExifToolRuns(exiftool)}`);
+    if (config.syncIndex) {
+      // One index per library: the identity is the library folder as this machine sees it.
+      const library = path.resolve(config.photoDir);
+      index = await SyncIndex.open(stateFolderFor(config.stateDir, library), { identity: library, warn: (message) => reporter.error(message) });
+      reporter.log(`sync index ${index.file}: ${index.size} entries`);
+    }
     reporter.log(`checkpoint before: ${describeCheckpoint(await store.loadCheckpoint())}`);
     try {
       summary = await runSync({
         client,
         exiftool,
         store,
+        index,
         settings: {
           mode: config.mode,
           modules: config.modules,
@@ -135,7 +145,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
           handled += 1;
           const line = resultLine(result, asset.originalPath);
           if (line) reporter.line(line);
-          else reporter.log(`unchanged ${result.file ?? asset.originalPath ?? result.assetId}`);
+          else reporter.log(`unchanged ${result.file ?? asset.originalPath ?? result.assetId}${result.fromIndex ? ': sync index' : ''}`);
           reporter.progress(`${handled} assets handled`);
         },
       });
@@ -149,6 +159,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await index?.close();
     await exiftool.end();
   }
 
