@@ -15,9 +15,8 @@ import { AxiosTransport } from '../lib/immich/transport';
 import { clearAlbumCache } from '../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint } from '../lib/sync/checkpoint';
 import { runSync, SyncRunError, type RunSyncSummary } from '../lib/sync/runSync';
-import { stateFolderFor } from '../lib/sync/stateFolder';
 import { FileStateStore } from '../lib/sync/stateStore';
-import { SyncIndex } from '../lib/sync/syncIndex';
+import { openLibraryIndex, type SyncIndex } from '../lib/sync/syncIndex';
 import { CliConfig, describeStart, LOG_FILE_NAME, parseCli, UsageError, USAGE } from './args';
 import { coverageLine, Reporter, resultLine, summaryLine } from './output';
 
@@ -109,9 +108,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
   try {
     reporter.log(`ExifTool ${await assertExifToolRuns(exiftool)}`);
     if (config.syncIndex) {
-      // One index per library: the identity is the library folder as this machine sees it.
-      const library = path.resolve(config.photoDir);
-      index = await SyncIndex.open(stateFolderFor(config.stateDir, library), { identity: library, warn: (message) => reporter.error(message) });
+      index = await openLibraryIndex(config.stateDir, config.photoDir, { warn: (message) => reporter.error(message) });
       reporter.log(`sync index ${index.file}: ${index.size} entries`);
     }
     reporter.log(`checkpoint before: ${describeCheckpoint(await store.loadCheckpoint())}`);

@@ -28,6 +28,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 
 import type { MetadataPlan } from '../metadata/types';
+import { stateFolderFor, WHOLE_LIBRARY, type Partition } from './stateFolder';
 
 export const SYNC_INDEX_FILE = 'sync-index.jsonl';
 const FORMAT = 'immich-metadata-sync/sync-index';
@@ -277,6 +278,52 @@ export class SyncIndex {
     }
     await fs.rename(temp, this.file);
     this.lines = this.entries.size;
+  }
+}
+
+/** The State Folder may not be used (the host's file-access rules refuse it). */
+export class SyncIndexLocationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SyncIndexLocationError';
+  }
+}
+
+export interface LibraryIndexOptions {
+  partition?: Partition;
+  warn?: (message: string) => void;
+  /** The host's file-access rule (n8n: helpers.isFilePathBlocked), asked with the real path before anything is created. */
+  mayUse?: (realFolder: string) => boolean;
+}
+
+/** The index of one library (one per library and partition) under a state root. */
+export async function openLibraryIndex(root: string, libraryPath: string, options: LibraryIndexOptions = {}): Promise<SyncIndex> {
+  const identity = path.resolve(libraryPath);
+  const folder = stateFolderFor(path.resolve(root), identity, options.partition ?? WHOLE_LIBRARY);
+  if (options.mayUse) {
+    const real = await realPathToBe(folder);
+    if (!options.mayUse(real)) {
+      throw new SyncIndexLocationError(
+        `The State Folder ${root} (sync index in ${real}) is outside the paths n8n may access: set State Folder to a folder inside N8N_RESTRICT_FILE_ACCESS_TO, or turn off Use Sync Index.`,
+      );
+    }
+  }
+  return SyncIndex.open(folder, { identity, warn: options.warn });
+}
+
+/** The real path a folder will have: its nearest existing ancestor resolved, the rest appended. */
+async function realPathToBe(folder: string): Promise<string> {
+  const missing: string[] = [];
+  let current = folder;
+  for (;;) {
+    try {
+      return path.join(await fs.realpath(current), ...missing.reverse());
+    } catch (error) {
+      const parent = path.dirname(current);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === current) throw error;
+      missing.push(path.basename(current));
+      current = parent;
+    }
   }
 }
 
