@@ -69,7 +69,8 @@ export async function syncAsset(
 
   const results: AssetWriteResult[] = [];
   for (const target of decision.targets) {
-    const inside = await checkRealPathInside(assetId, ctx.libraryPath, target.file);
+    // The media file itself was checked just above; only a sidecar is a new path.
+    const inside = target.file === mapped.path ? real : await checkRealPathInside(assetId, ctx.libraryPath, target.file);
     if (!inside.ok) {
       results.push(outcome('failed', inside.reason, target.file));
       continue;
