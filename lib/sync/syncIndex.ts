@@ -9,7 +9,7 @@
  * hide a later edit (git's "racy" entries).
  *
  * Why a record file of our own and not SQLite: `node:sqlite` does not exist on Node 20 (where the tests and
- * the command line may run) and is still experimental on 22/24 (a warning on every start); an npm SQLite
+ * the command line may run) and is still marked as in development on 22/24; an npm SQLite
  * needs a native build or install scripts, which n8n's community-package installer does not run. What the
  * index needs is small: load everything once per run (100,000 entries are a few MB of JSON lines), append
  * a batch of entries cheaply, and survive kills. So: one append-only file of JSON lines, each line with
