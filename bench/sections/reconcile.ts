@@ -9,76 +9,41 @@
  * recorded (plan hash, signature) instead of asking ExifTool whether the file holds the plan: a slow pass over
  * 10,000 files would take minutes and prove nothing more about the shortcut's speed.
  */
-import type { ExifTool } from 'exiftool-vendored';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { createExifTool } from '../../lib/files/exiftoolPool';
 import { ImmichClient } from '../../lib/immich/client';
 import { AxiosTransport } from '../../lib/immich/transport';
-import { DEFAULT_MODULES } from '../../lib/metadata/types';
 import { walkListing } from '../../lib/sync/listing';
-import { runSync, type RunSyncSummary } from '../../lib/sync/runSync';
-import { FileStateStore } from '../../lib/sync/stateStore';
-import { DEFAULT_RACY_WINDOW_MS, openLibraryIndex, SyncIndex, type IndexEntry } from '../../lib/sync/syncIndex';
+import { DEFAULT_RACY_WINDOW_MS } from '../../lib/sync/syncIndex';
 import { samplesDir } from '../../test/simulator/paths';
 import type { Figure } from '../figures';
+import { repoRoot } from '../paths';
+import type { PassKind, PassReport } from '../reconcileWorker';
 import type { BenchScale } from '../scale';
 import { simulatedLibrary, type SimulatedLibrary } from '../simulated';
 import type { SectionOutcome } from './index';
 
 const PAGE_SIZE = 1000;
-const MODULES = [...DEFAULT_MODULES];
 const TINY_JPEG = 'metadata/dates/time-created.jpg';
 
-interface Pass {
-  summary: RunSyncSummary;
-  seconds: number;
-  exiftoolCalls: number;
-  cpuSeconds: number;
-}
-
-/** ExifTool with every method call counted (what "0 ExifTool calls" is measured with). */
-function countingExifTool(): { exiftool: ExifTool; calls: () => number } {
-  const real = createExifTool({ maxProcs: 2 });
-  let calls = 0;
-  const exiftool = new Proxy(real, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (prop !== 'end') calls++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { exiftool, calls: () => calls };
-}
-
-/** A full pass of our run loop, fresh checkpoint each time (a full reconcile lists everything). */
-async function fullPass(lib: SimulatedLibrary, index: SyncIndex | null, dryRun = false): Promise<Pass> {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immich-bench-reconcile-state-'));
-  const client = new ImmichClient(new AxiosTransport({ url: lib.simulator.url, apiKey: lib.simulator.apiKey }));
-  const { exiftool, calls } = countingExifTool();
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  try {
-    const summary = await runSync({
-      client,
-      exiftool,
-      store: new FileStateStore(stateDir),
-      index,
-      settings: { mode: 'full', modules: MODULES, buildOptions: { modules: MODULES }, libraryPath: lib.photoDir, mapping: { mode: 'lastSegments', segments: 3 }, target: 'original', dryRun, pageSize: PAGE_SIZE, concurrency: 16 },
+/** One pass in its own process (as the scaling section does): the simulator's work stays in this one. */
+function pass(lib: SimulatedLibrary, indexRoot: string | null, kind: PassKind = 'check'): Promise<PassReport> {
+  const script = path.join(repoRoot(), 'dist', 'bench', 'reconcileWorker.js');
+  if (!fs.existsSync(script)) throw new Error(`bench: ${script} is missing; run "npm run build" first`);
+  const config = { apiUrl: lib.simulator.url, apiKey: lib.simulator.apiKey, libraryPath: lib.photoDir, indexRoot, kind, pageSize: PAGE_SIZE };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script, JSON.stringify(config)], { maxBuffer: 1 << 20, timeout: 1_200_000 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`reconcile worker failed: ${error.message} ${stderr.slice(-500)}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? ''));
+      } catch {
+        reject(new Error(`reconcile worker printed no report: ${stdout.slice(-300)} ${stderr.slice(-300)}`));
+      }
     });
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const used = process.cpuUsage(cpu);
-    await index?.flush();
-    return { summary, seconds, exiftoolCalls: calls(), cpuSeconds: (used.user + used.system) / 1e6 };
-  } finally {
-    await exiftool.end();
-    fs.rmSync(stateDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Only the listing the run loop walks (same request, same page size): the ceiling of any full reconcile. */
@@ -88,26 +53,6 @@ async function listingSeconds(lib: SimulatedLibrary): Promise<{ seconds: number;
   let assets = 0;
   for await (const asset of walkListing(client, { source: { kind: 'updated' }, filters: { order: 'asc' }, skipIds: [] }, PAGE_SIZE)) if (asset.id) assets++;
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, assets };
-}
-
-/**
- * An index whose lookups record instead of answer: every file is taken as holding its plan, as a slow pass
- * that found it unchanged would record it (the signature seen now, later than the racy window after the file
- * was made).
- */
-function primingIndex(real: SyncIndex): SyncIndex {
-  return new Proxy(real, {
-    get(target, prop) {
-      if (prop === 'isUnchanged') {
-        return (key: string, plan: string, current: { signature: string; changedAtMs: number } | null) => {
-          if (current) target.record(key, { plan, signature: current.signature, seenAt: Date.now() } satisfies IndexEntry);
-          return current !== null;
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }
 
 function tinyFiles(lib: SimulatedLibrary, n: number): void {
@@ -124,7 +69,7 @@ function sampleCopies(lib: SimulatedLibrary, n: number): void {
   for (let i = 0; i < n; i++) fs.chmodSync(lib.synthetic.localPath(i), 0o644);
 }
 
-const rate = (pass: Pass): number => pass.summary.unchanged / pass.seconds;
+const rate = (report: PassReport): number => report.unchanged / report.seconds;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function reconcileSection(scale: BenchScale, log: (line: string) => void): Promise<SectionOutcome> {
@@ -138,16 +83,14 @@ export async function reconcileSection(scale: BenchScale, log: (line: string) =>
     let todayRate = 0;
     try {
       sampleCopies(small, scale.reconcileRealFiles);
-      const first = await fullPass(small, null);
-      const today = await fullPass(small, null);
+      const first = await pass(small, null);
+      const today = await pass(small, null);
       todayRate = rate(today);
       await sleep(DEFAULT_RACY_WINDOW_MS + 100);
-      const index = await openLibraryIndex(indexRoot, small.photoDir);
-      const building = await fullPass(small, index);
-      const fast = await fullPass(small, index);
-      await index.close();
-      log(`  ${scale.reconcileRealFiles} sample copies: first pass wrote ${first.summary.written}; today's no-change pass ${todayRate.toFixed(1)} assets/s (${today.exiftoolCalls} ExifTool calls); index-building pass ${rate(building).toFixed(1)}/s; with the index ${rate(fast).toFixed(0)}/s (${fast.exiftoolCalls} ExifTool calls)`);
-      const ok = today.summary.written === 0 && fast.summary.unchanged === scale.reconcileRealFiles && fast.exiftoolCalls === 0;
+      const building = await pass(small, indexRoot);
+      const fast = await pass(small, indexRoot);
+      log(`  ${scale.reconcileRealFiles} sample copies: first pass wrote ${first.written}; today's no-change pass ${todayRate.toFixed(1)} assets/s (${today.exiftoolCalls} ExifTool calls); index-building pass ${rate(building).toFixed(1)}/s; with the index ${rate(fast).toFixed(0)}/s (${fast.exiftoolCalls} ExifTool calls)`);
+      const ok = today.written === 0 && fast.unchanged === scale.reconcileRealFiles && fast.exiftoolCalls === 0;
       figures.push({
         id: 'reconcile.realFiles',
         section,
@@ -172,17 +115,14 @@ export async function reconcileSection(scale: BenchScale, log: (line: string) =>
       try {
         tinyFiles(lib, n);
         await sleep(DEFAULT_RACY_WINDOW_MS + 100);
-        const index = await openLibraryIndex(indexRoot, lib.photoDir);
-        const primed = await fullPass(lib, primingIndex(index));
-        await index.close();
-        const reopened = await openLibraryIndex(indexRoot, lib.photoDir); // as the next run would: loaded from disk
-        const fast = await fullPass(lib, reopened);
-        await reopened.close();
+        const primed = await pass(lib, indexRoot, 'prime');
+        const fast = await pass(lib, indexRoot); // a fresh process: the index is loaded from disk as the next run would
+        if (primed.unchanged !== n) throw new Error(`priming recorded ${primed.unchanged} of ${n} assets (${primed.firstProblem ?? 'no failure reported'})`);
         const ceiling = await listingSeconds(lib);
         const ceilingRate = ceiling.assets / ceiling.seconds;
         const fastRate = rate(fast);
         const cpuPerAsset = (fast.cpuSeconds / n) * 1e6;
-        log(`  ${n} assets: ${fastRate.toFixed(0)} assets/s with the index (${fast.exiftoolCalls} ExifTool calls, ${fast.summary.unchanged} unchanged, CPU ${cpuPerAsset.toFixed(0)} µs/asset), listing alone ${ceilingRate.toFixed(0)} assets/s, priming pass ${(primed.summary.unchanged / primed.seconds).toFixed(0)}/s`);
+        log(`  ${n} assets: ${fastRate.toFixed(0)} assets/s with the index (${fast.exiftoolCalls} ExifTool calls, ${fast.unchanged} unchanged, CPU ${cpuPerAsset.toFixed(0)} µs/asset), listing alone ${ceilingRate.toFixed(0)} assets/s, priming pass ${(primed.unchanged / primed.seconds).toFixed(0)}/s`);
         const target = Math.min(2000, ceilingRate);
         figures.push({
           id: `reconcile.indexed.${n}`,
@@ -195,8 +135,8 @@ export async function reconcileSection(scale: BenchScale, log: (line: string) =>
           ratio: fastRate / todayRate,
           ratioLabel: 'x today',
           target: `>= ${target.toFixed(0)} assets/s (2,000 or the listing ceiling ${ceilingRate.toFixed(0)}), 0 ExifTool calls`,
-          pass: fastRate >= target && fast.exiftoolCalls === 0 && fast.summary.unchanged === n,
-          note: `listing ceiling ${ceilingRate.toFixed(0)} assets/s (${ceiling.seconds.toFixed(2)} s, ${((100 * ceiling.seconds) / fast.seconds).toFixed(0)}% of the pass); our process (simulator included) CPU ${cpuPerAsset.toFixed(0)} µs/asset, wall ${((fast.seconds / n) * 1e6).toFixed(0)} µs/asset; ExifTool calls ${fast.exiftoolCalls}; index loaded from disk with ${n} entries`,
+          pass: fastRate >= target && fast.exiftoolCalls === 0 && fast.unchanged === n,
+          note: `listing ceiling ${ceilingRate.toFixed(0)} assets/s (${ceiling.seconds.toFixed(2)} s, ${((100 * ceiling.seconds) / fast.seconds).toFixed(0)}% of the pass); our process CPU (simulator in another) ${cpuPerAsset.toFixed(0)} µs/asset, wall ${((fast.seconds / n) * 1e6).toFixed(0)} µs/asset; ExifTool calls ${fast.exiftoolCalls}; index loaded from disk with ${n} entries`,
         });
       } finally {
         await lib.close();
