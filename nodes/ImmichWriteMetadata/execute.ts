@@ -111,7 +111,7 @@ async function openIndexes(ctx: IExecuteFunctions, settings: ItemSettings[], ind
         }),
       );
     } catch (error) {
-      if (error instanceof SyncIndexLocationError) throw error;
+      if (error instanceof SyncIndexLocationError) throw new NodeOperationError(ctx.getNode(), error.message, { itemIndex: i });
       // The index only saves time: a folder that cannot be created costs this execution its speed-up.
       ctx.logger.warn(`Sync index for ${library} unavailable in ${root} (${(error as Error).message}); every file is read with ExifTool.`);
     }
@@ -156,11 +156,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   const indexes = new Map<string, SyncIndex>();
   let settled;
   try {
-    try {
-      await openIndexes(this, settings, indexes);
-    } catch (error) {
-      throw new NodeOperationError(this.getNode(), (error as Error).message);
-    }
+    await openIndexes(this, settings, indexes);
     if (indexes.size === 0) await beforeExifTool().catch(() => undefined);
     if (exiftoolProblem) throw new NodeOperationError(this.getNode(), (exiftoolProblem as Error).message);
     settled = await settleWithConcurrency(items, concurrency, async (item, i) => {
