@@ -10,6 +10,8 @@ export interface BenchScale {
   e2eAssets: number;
   e2eMaxPerRun: number;
   e2eBaselineAssets: number; // one batch of the run loop without n8n
+  reconcileRealFiles: number; // sample copies written, then checked today's way and through the sync index
+  reconcileSizes: number[]; // unchanged full reconciles through the sync index (tiny files on disk)
 }
 
 export const FULL: BenchScale = {
@@ -23,6 +25,8 @@ export const FULL: BenchScale = {
   e2eAssets: 2000,
   e2eMaxPerRun: 500,
   e2eBaselineAssets: 120,
+  reconcileRealFiles: 300,
+  reconcileSizes: [1000, 10000, 100000],
 };
 
 export const QUICK: BenchScale = {
@@ -36,4 +40,6 @@ export const QUICK: BenchScale = {
   e2eAssets: 30,
   e2eMaxPerRun: 10,
   e2eBaselineAssets: 10,
+  reconcileRealFiles: 6,
+  reconcileSizes: [50, 200],
 };

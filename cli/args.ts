@@ -34,6 +34,8 @@ export interface CliConfig {
   albumsInUserComment: boolean;
   fullReconcileEveryDays: number;
   albumCacheTtlHours: number;
+  /** Skip files the sync index vouches for (same plan, same file signature) without ExifTool. */
+  syncIndex: boolean;
   /** From the environment. */
   url: string | null;
   apiKey: string | null;
@@ -77,6 +79,7 @@ const OPTIONS = {
   'albums-in-user-comment': { type: 'boolean' },
   'full-reconcile-days': { type: 'string' },
   'album-cache-hours': { type: 'string' },
+  'no-sync-index': { type: 'boolean' },
 } as const;
 
 export const USAGE = `Usage: immich-metadata-sync [modules] [options]
@@ -122,6 +125,8 @@ Files:
   --albums-in-user-comment  album names also into EXIF:UserComment (overwrites camera notes)
   --full-reconcile-days N   with --only-new, list everything again every N days (default 7, 0 = never)
   --album-cache-hours N     album membership cache lifetime (default 24)
+  --no-sync-index       read every file with ExifTool, even one the sync index says is unchanged
+                        (for file systems whose ctime cannot be trusted; see the README)
 
   --help, -h            show this text and exit
 
@@ -189,6 +194,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     albumsInUserComment: flag('albums-in-user-comment'),
     fullReconcileEveryDays: integer(values['full-reconcile-days'], '--full-reconcile-days', 7, 0, 3650),
     albumCacheTtlHours: integer(values['album-cache-hours'], '--album-cache-hours', 24, 0, 24 * 365),
+    syncIndex: !flag('no-sync-index'),
     url: env.IMMICH_INSTANCE_URL && env.IMMICH_INSTANCE_URL.trim() ? env.IMMICH_INSTANCE_URL.trim() : null,
     apiKey: env.IMMICH_API_KEY && env.IMMICH_API_KEY.trim() ? env.IMMICH_API_KEY.trim() : null,
     photoDir,
@@ -219,6 +225,6 @@ export function describeStart(config: CliConfig, argv: string[]): string {
     `Immich ${config.url ?? '(IMMICH_INSTANCE_URL not set)'}, API key ${config.apiKey ? 'set' : 'not set'}`,
     `PHOTO_DIR ${config.photoDir}, mapping ${mapping}, target ${config.target}`,
     `modules ${config.modules.join(', ') || '(none)'}; run ${config.mode}${config.dryRun ? ', dry run' : ''}${config.maxAssets ? `, at most ${config.maxAssets} assets` : ''}; concurrency ${config.concurrency}`,
-    `state in ${config.stateDir}`,
+    `state in ${config.stateDir}${config.syncIndex ? '' : ', sync index off'}`,
   ].join('; ');
 }

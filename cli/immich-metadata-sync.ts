@@ -18,6 +18,7 @@ import { clearCheckpoint, describeCheckpoint } from '../lib/sync/checkpoint';
 import { acquireLease, describeBackOff, LeaseKeeper } from '../lib/sync/lease';
 import { runSync, SyncRunError, type RunSyncSummary } from '../lib/sync/runSync';
 import { FileStateStore } from '../lib/sync/stateStore';
+import { openLibraryIndex, type SyncIndex } from '../lib/sync/syncIndex';
 import { CliConfig, describeStart, LOG_FILE_NAME, parseCli, UsageError, USAGE } from './args';
 import { coverageLine, Reporter, resultLine, summaryLine } from './output';
 
@@ -125,14 +126,20 @@ async function runHoldingLease(config: CliConfig, reporter: Reporter, lease: Lea
 
   let summary: RunSyncSummary;
   let handled = 0;
+  let index: SyncIndex | null = null;
   try {
     reporter.log(`ExifTool ${await assertExifToolRuns(exiftool)}`);
+    if (config.syncIndex) {
+      index = await openLibraryIndex(config.stateDir, config.photoDir, { warn: (message) => reporter.error(message) });
+      reporter.log(`sync index ${index.file}: ${index.size} entries`);
+    }
     reporter.log(`checkpoint before: ${describeCheckpoint(await store.loadCheckpoint())}`);
     try {
       summary = await runSync({
         client,
         exiftool,
         store,
+        index,
         settings: {
           mode: config.mode,
           modules: config.modules,
@@ -158,7 +165,7 @@ async function runHoldingLease(config: CliConfig, reporter: Reporter, lease: Lea
           lease.keepAlive().catch((error: unknown) => reporter.log(`could not renew the lease on ${config.stateDir}: ${messageOf(error)}`));
           const line = resultLine(result, asset.originalPath);
           if (line) reporter.line(line);
-          else reporter.log(`unchanged ${result.file ?? asset.originalPath ?? result.assetId}`);
+          else reporter.log(`unchanged ${result.file ?? asset.originalPath ?? result.assetId}${result.fromIndex ? ': sync index' : ''}`);
           reporter.progress(`${handled} assets handled`);
         },
       });
@@ -172,6 +179,7 @@ async function runHoldingLease(config: CliConfig, reporter: Reporter, lease: Lea
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await index?.close();
     await exiftool.end();
   }
 

@@ -2,6 +2,7 @@ import type { Figure } from '../figures';
 import type { BenchScale } from '../scale';
 import { apiCostSection } from './apiCost';
 import { endToEndSection } from './endToEnd';
+import { reconcileSection } from './reconcile';
 import { scalingSection } from './scaling';
 import { wasmEngineSection } from './wasmEngine';
 import { writeSection } from './write';
@@ -20,6 +21,7 @@ export const SECTIONS = {
   scaling: scalingSection,
   e2e: endToEndSection,
   engines: wasmEngineSection,
+  reconcile: reconcileSection,
 } satisfies Record<string, Section>;
 
 export type SectionName = keyof typeof SECTIONS;

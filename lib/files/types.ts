@@ -19,4 +19,5 @@ export interface AssetWriteResult {
   verified?: boolean; // true when tags read back and the image data hash is unchanged
   files?: string[]; // every file this result covers, when more than one (original + its sidecar)
   notes?: string[]; // what the diff decided not to do (e.g. kept a foreign description), for the user
+  fromIndex?: boolean; // unchanged by the sync index (same plan, same file signature): ExifTool was not asked
 }

@@ -20,6 +20,7 @@ import { recordSteps, type RecordedStep, type StepOutcome } from './recorder';
 import type { SyncStateStore } from './stateStore';
 import { syncScope } from './scope';
 import { syncAsset, type SyncContext } from './syncAsset';
+import type { SyncIndex } from './syncIndex';
 import { discoveryFor, planSteps, startRun, type AssetStep, type WorkStep } from './workPlan';
 
 export interface RunSyncSettings {
@@ -47,6 +48,8 @@ export interface RunSyncOptions {
   client: ImmichClient;
   exiftool: ExifTool;
   store: SyncStateStore;
+  /** The sync index (opened and closed by the caller); null or omitted reads every file with ExifTool. */
+  index?: SyncIndex | null;
   settings: RunSyncSettings;
   /** Called once per handled asset, as soon as it finishes. */
   onResult?: (result: AssetWriteResult, asset: { id: string; originalPath: string | null }) => void;
@@ -130,6 +133,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     mapping: settings.mapping,
     target: settings.target,
     dryRun: settings.dryRun,
+    index: options.index ?? null,
   };
   const counts = { written: 0, unchanged: 0, skipped: 0, failed: 0, listed: 0, byId: 0, handled: 0 };
   let stopping = options.signal?.aborted ?? false;

@@ -13,6 +13,7 @@ import { writeAssetFile } from '../files/writer';
 import type { ImmichAssetDetails } from '../immich/types';
 import { buildMetadataPlan, type BuildOptions } from '../metadata/plan';
 import type { MetadataPlan } from '../metadata/types';
+import { fileSignature, indexKey, planKey, type SyncIndex } from './syncIndex';
 
 export interface SyncContext {
   exiftool: ExifTool;
@@ -26,6 +27,10 @@ export interface SyncContext {
   backup?: boolean;
   /** The host's file access rule (n8n's), asked before any file is read or written. */
   pathGuard?: PathGuard;
+  /** The sync index: files it vouches for are unchanged without ExifTool; omitted, every file is read. */
+  index?: SyncIndex | null;
+  /** Called once before the first file that needs ExifTool (e.g. to start it lazily). */
+  beforeExifTool?: () => Promise<void>;
 }
 
 export async function syncAsset(
@@ -73,22 +78,26 @@ export async function syncAsset(
 
   const results: AssetWriteResult[] = [];
   for (const target of decision.targets) {
-    const inside = await checkRealPathInside(assetId, ctx.libraryPath, target.file);
+    // The media file itself was checked just above; only a sidecar is a new path.
+    const inside = target.file === mapped.path ? real : await checkRealPathInside(assetId, ctx.libraryPath, target.file);
     if (!inside.ok) {
       results.push(outcome('failed', inside.reason, target.file));
       continue;
     }
-    results.push(
-      await writeAssetFile(ctx.exiftool, target.file, plan, {
+    const mediaFile = target.kind === 'sidecar' ? mapped.path : undefined;
+    const write = async (): Promise<AssetWriteResult> => {
+      await ctx.beforeExifTool?.();
+      return writeAssetFile(ctx.exiftool, target.file, plan, {
         assetId,
         target: target.kind,
         dryRun: ctx.dryRun,
         keepModifyTime: ctx.keepModifyTime ?? false,
         backup: ctx.backup ?? false,
-        mediaFile: target.kind === 'sidecar' ? mapped.path : undefined,
+        mediaFile,
         pathGuard: ctx.pathGuard,
-      }),
-    );
+      });
+    };
+    results.push(ctx.index ? await throughIndex(ctx.index, assetId, target.kind, [target.file, ...(mediaFile ? [mediaFile] : [])], plan, ctx.dryRun, write) : await write());
   }
   return combine(results.map((r) => (r.reason === undefined ? r : { ...r, reason: printable(r.reason) })));
 }
@@ -111,7 +120,46 @@ export function combine(results: AssetWriteResult[]): AssetWriteResult {
     dryRun: results[0].dryRun,
     ...(written.length > 0 ? { verified: written.every((r) => r.verified === true) } : {}),
     ...(results.some((r) => r.notes) ? { notes: [...new Set(results.flatMap((r) => r.notes ?? []))] } : {}),
+    ...(results.every((r) => r.fromIndex) ? { fromIndex: true } : {}),
   };
+}
+
+/**
+ * The sync index's shortcut around one target file. Recorded only after the writer's rename and verify
+ * succeeded (or its read found nothing to change while the file's signature stayed the same), with the
+ * signature seen after that; anything else forgets the entry, so the next run reads the file again.
+ */
+async function throughIndex(
+  index: SyncIndex,
+  assetId: string,
+  targetKind: string,
+  files: string[],
+  plan: MetadataPlan,
+  dryRun: boolean,
+  write: () => Promise<AssetWriteResult>,
+): Promise<AssetWriteResult> {
+  const key = indexKey(assetId, targetKind, files[0]);
+  const wanted = planKey(plan, targetKind);
+  const before = await fileSignature(files);
+  const seenAt = Date.now();
+  if (index.isUnchanged(key, wanted, before)) {
+    return { assetId, file: files[0], status: 'unchanged', changes: [], dryRun, fromIndex: true };
+  }
+  const result = await write();
+  if (dryRun) return result;
+  if (result.status === 'unchanged' && before) {
+    const after = await fileSignature(files);
+    // Read while someone else changed it: what ExifTool saw may not be what the file holds now.
+    if (after?.signature === before.signature) index.record(key, { plan: wanted, signature: before.signature, seenAt });
+    else index.forget(key);
+  } else if (result.status === 'written') {
+    const after = await fileSignature(files);
+    if (after) index.record(key, { plan: wanted, signature: after.signature, seenAt: Date.now() });
+    else index.forget(key);
+  } else {
+    index.forget(key);
+  }
+  return result;
 }
 
 /** null when the file is there; otherwise the error code that says why not. */

@@ -130,6 +130,24 @@ export const writeMetadataProperties: INodeProperties[] = [
     description: 'Which ExifTool runs: the same ExifTool version either way, with byte-identical results',
   },
   {
+    displayName: 'Use Sync Index',
+    name: 'useSyncIndex',
+    type: 'boolean',
+    default: true,
+    description:
+      'Whether a file whose plan and file signature (size, modification and change time, inode) are the same as after the last write or check counts as unchanged without ExifTool. Turn off on file systems whose change time cannot be trusted (see the README).',
+  },
+  {
+    displayName: 'State Folder',
+    name: 'stateFolder',
+    type: 'string',
+    default: '',
+    placeholder: '/home/node/.n8n-files/immich-metadata-sync',
+    displayOptions: { show: { useSyncIndex: [true] } },
+    description:
+      'Folder for the sync index (one per library). Empty: immich-metadata-sync in n8n\'s file folder (the first entry of N8N_RESTRICT_FILE_ACCESS_TO, else ~/.n8n-files). Must be a path n8n may access.',
+  },
+  {
     displayName: 'Concurrency',
     name: 'concurrency',
     type: 'number',

@@ -9,6 +9,8 @@ import type { ImmichAssetDetails } from '../../lib/immich/types';
 import { settleWithConcurrency } from '../../lib/immich/concurrency';
 import type { MetadataPlan, ModuleName } from '../../lib/metadata/types';
 import { syncScope } from '../../lib/sync/scope';
+import { resolveStateRoot } from '../../lib/sync/stateFolder';
+import { openLibraryIndex, SyncIndexLocationError, type SyncIndex } from '../../lib/sync/syncIndex';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
 import { nodeError } from '../shared/errors';
 import { batchLeaseKeeper, recordCheckpointResults } from './checkpointRecord';
@@ -94,6 +96,30 @@ function failedResult(json: IDataObject, reason: string, dryRun: boolean): Asset
   return { assetId: typeof json.id === 'string' ? json.id : 'unknown', file: null, status: 'failed', reason, changes: [], dryRun };
 }
 
+/** One sync index per library path, in the State Folder, unless Use Sync Index is off. */
+async function openIndexes(ctx: IExecuteFunctions, settings: ItemSettings[], indexes: Map<string, SyncIndex>): Promise<void> {
+  for (let i = 0; i < settings.length; i++) {
+    const library = settings[i].libraryPath;
+    if (indexes.has(library) || !(ctx.getNodeParameter('useSyncIndex', i, true) as boolean)) continue;
+    const root = resolveStateRoot(ctx.getNodeParameter('stateFolder', i, '') as string);
+    const isBlocked = ctx.helpers.isFilePathBlocked as ((file: string) => boolean) | undefined;
+    try {
+      indexes.set(
+        library,
+        await openLibraryIndex(root, library, {
+          warn: (message) => ctx.logger.warn(message),
+          // n8n's own file-access rule (N8N_RESTRICT_FILE_ACCESS_TO, the blocked n8n folder and patterns).
+          mayUse: isBlocked ? (real) => !isBlocked.call(ctx.helpers, real as never) : undefined,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof SyncIndexLocationError) throw new NodeOperationError(ctx.getNode(), error.message, { itemIndex: i });
+      // The index only saves time: a folder that cannot be created costs this execution its speed-up.
+      ctx.logger.warn(`Sync index for ${library} unavailable in ${root} (${(error as Error).message}); every file is read with ExifTool.`);
+    }
+  }
+}
+
 export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
   const items = this.getInputData();
   if (items.length === 0) return [[]];
@@ -119,27 +145,41 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   const pathGuard = n8nPathGuard(this);
   const previewMode = this.getNodeParameter('facePreview', 0, 'dryRun') as FacePreviewMode;
   const previews: (FacePreview | null)[] = items.map(() => null);
+  // ExifTool is asked only when a file needs it: a batch the sync index vouches for never starts it.
+  let exiftoolCheck: Promise<void> | null = null;
+  let exiftoolProblem: Error | null = null;
+  const beforeExifTool = (): Promise<void> =>
+    (exiftoolCheck ??= assertExifToolRuns(exiftool).then(
+      () => undefined,
+      (error: Error) => {
+        exiftoolProblem = error;
+        throw error;
+      },
+    ));
+  const indexes = new Map<string, SyncIndex>();
   let settled;
   const lease = batchLeaseKeeper(this);
   try {
-    try {
-      await assertExifToolRuns(exiftool);
-    } catch (error) {
-      throw new NodeOperationError(this.getNode(), (error as Error).message);
-    }
+    await openIndexes(this, settings, indexes);
+    if (indexes.size === 0) await beforeExifTool().catch(() => undefined);
+    if (exiftoolProblem) throw new NodeOperationError(this.getNode(), (exiftoolProblem as Error).message);
     settled = await settleWithConcurrency(items, concurrency, async (item, i) => {
       const asset = inputAsset(item.json);
-      const ctx: SyncContext = { exiftool: exiftool!, ...settings[i], pathGuard };
+      const ctx: SyncContext = { exiftool: exiftool!, ...settings[i], pathGuard, index: indexes.get(settings[i].libraryPath) ?? null, beforeExifTool };
       const result = await syncAsset(asset, ctx);
       if (wantsFacePreview(previewMode, settings[i].dryRun, asset.metadataPlan)) {
+        await beforeExifTool();
         previews[i] = await facePreviewFor(exiftool!, asset, { ...settings[i], pathGuard }, result);
       }
       await lease?.keepAlive(); // a long batch keeps the sync's lease
       return result;
     });
   } finally {
+    for (const index of indexes.values()) await index.close();
     await exiftool.end();
   }
+  // A setup problem, not an asset's: the execution stops as it did before any file was touched.
+  if (exiftoolProblem) throw new NodeOperationError(this.getNode(), (exiftoolProblem as Error).message);
 
   const results = settled.map((s, i) => (s.ok ? s.value : failedResult(items[i].json, s.error.message, settings[i].dryRun)));
   const recorded = await recordCheckpointResults(this, results, scopeOf(items, settings[0]), new Date(), lease);

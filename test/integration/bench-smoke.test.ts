@@ -1,5 +1,5 @@
 /**
- * `npm run bench` on tiny sizes: every figure of the write, no-change, API and scaling sections is
+ * `npm run bench` on tiny sizes: every figure of the write, no-change, API, scaling and reconcile sections is
  * produced with real numbers and ratios, and bench/results.json-style output is written. (The n8n
  * end-to-end section needs a packed install of the package in real n8n, minutes of work: it runs in
  * `npm run bench` only.) Needs `npm run build` first: the scaling worker runs from dist/.
@@ -30,6 +30,9 @@ const EXPECTED = [
   'scaling.timeSlope',
   'scaling.liveHeapSlope',
   'scaling.peakRss',
+  'reconcile.realFiles',
+  'reconcile.indexed.50',
+  'reconcile.indexed.200',
 ];
 
 const finite = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
@@ -45,7 +48,7 @@ describe('bench harness (quick sizes)', () => {
 
   beforeAll(async () => {
     out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-')), 'results.json');
-    results = await runBench({ scale: QUICK, only: ['write', 'api', 'scaling'], out, log: () => undefined });
+    results = await runBench({ scale: QUICK, only: ['write', 'api', 'scaling', 'reconcile'], out, log: () => undefined });
   }, 600_000);
 
   afterAll(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
@@ -71,6 +74,9 @@ describe('bench harness (quick sizes)', () => {
     expect(byId('write.verified').value).toBe(QUICK.writeFiles);
     expect(byId('write.verified').pass).toBe(true);
     expect(byId('noChange.written').value).toBe(0);
+    // Through the sync index, real files written and checked first: all unchanged, ExifTool never asked.
+    expect(byId('reconcile.realFiles').pass).toBe(true);
+    expect(byId('reconcile.indexed.200').note).toMatch(/ExifTool calls 0;/);
   });
 
   it('counts the seed baseline at one detail request per asset plus search pages', () => {
