@@ -83,6 +83,7 @@ describe('a file above the built-in ExifTool\'s size limit', () => {
       }
       expect(await sha256(photo)).toBe(before);
       expect((await fs.readdir(path.dirname(photo))).sort()).toEqual(['portrait.jpg']);
+      expect(exiftool).toBeInstanceOf(WasmExifTool);
       expect((exiftool as InstanceType<typeof WasmExifTool>).stats.instancesStarted).toBe(0);
     } finally {
       await exiftool.end();
