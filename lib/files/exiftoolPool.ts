@@ -31,6 +31,8 @@ export interface ExifToolPoolOptions {
   exiftoolPath?: string;
   /** Which ExifTool runs: system Perl, the built-in WebAssembly one, or `auto` (default). */
   engine?: ExifToolEngine;
+  /** The built-in engine's largest file (default: from free memory, see defaultSizeLimitBytes); tests lower it. */
+  wasmSizeLimitBytes?: number;
 }
 
 /** ExifTool could not start: a setup problem, not an asset's problem. */
@@ -123,7 +125,11 @@ const SAFE_WRITE_OPTIONS = {
 
 export function createExifTool(options: ExifToolPoolOptions = {}): ExifTool {
   if (chooseEngine(options.engine) === 'wasm') {
-    return new WasmExifTool({ ...SAFE_WRITE_OPTIONS, writeArgs: [...SAFE_WRITE_OPTIONS.writeArgs] });
+    return new WasmExifTool({
+      ...SAFE_WRITE_OPTIONS,
+      writeArgs: [...SAFE_WRITE_OPTIONS.writeArgs],
+      ...(options.wasmSizeLimitBytes ? { sizeLimitBytes: options.wasmSizeLimitBytes } : {}),
+    });
   }
   assertExifToolCanStart(options);
   const maxProcs = options.maxProcs ?? DEFAULT_EXIFTOOL_PROCESSES;

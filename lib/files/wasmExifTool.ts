@@ -51,6 +51,11 @@ export class FileTooLargeError extends Error {
   }
 }
 
+/** The size limit of a built-in ExifTool, or null for the Perl pool (which streams files and has none). */
+export function fileSizeLimitOf(exiftool: ExifTool): number | null {
+  return exiftool instanceof WasmExifTool ? exiftool.sizeLimitBytes : null;
+}
+
 export interface WasmEngineOptions {
   /** Files larger than this are refused before anything is read (default: defaultSizeLimitBytes()). */
   sizeLimitBytes?: number;

@@ -16,6 +16,7 @@ import { readSelectedTags, tagValuesOnly, type RawTags } from './readTags';
 import { assertAllowed, PathRefusedError, type PathGuard } from './pathGuard';
 import { removeQuietly, removeStaleTempFilesInFolder, tempPathFor } from './tempFiles';
 import type { AssetWriteResult, FieldChange } from './types';
+import { FileTooLargeError, fileSizeLimitOf } from './wasmExifTool';
 
 export interface WriteFileOptions {
   assetId: string;
@@ -61,7 +62,7 @@ export async function writeAssetFile(
     // Two assets can map to one file (duplicates): their inspect-read-diff-write cycles must not interleave.
     const lockKey = await fs.realpath(file).catch(() => path.resolve(file));
     return await withFileLock(lockKey, async () => {
-      const existing = await inspectFile(file, options);
+      const existing = await inspectFile(exiftool, file, options);
       if (existing.kind === 'skip') return result('skipped', { reason: existing.reason });
       const target = existing.realFile;
       if (target !== file) await assertAllowed(options.pathGuard, target);
@@ -99,8 +100,14 @@ export async function writeAssetFile(
     });
   } catch (error) {
     if (error instanceof PathRefusedError) return result('failed', { reason: `Asset ${options.assetId}: ${error.message}` });
+    // A file (or the written copy) beyond the built-in ExifTool's memory: nothing was replaced, and Perl would take it.
+    if (error instanceof FileTooLargeError) return result('skipped', { reason: tooLargeReason(options.assetId, error) });
     return result('failed', { reason: failureReason(options.assetId, file, error) });
   }
+}
+
+function tooLargeReason(assetId: string, error: FileTooLargeError): string {
+  return `Asset ${assetId}: ${error.message}. Nothing was written.`;
 }
 
 type FileIdentity = { ino: number; size: number; mtimeMs: number };
@@ -109,7 +116,7 @@ type Inspection =
   | { kind: 'skip'; reason: string };
 
 /** Problems we can name before ExifTool sees the file. */
-async function inspectFile(file: string, options: WriteFileOptions): Promise<Inspection> {
+async function inspectFile(exiftool: ExifTool, file: string, options: WriteFileOptions): Promise<Inspection> {
   const who = `Asset ${options.assetId}`;
   let stat;
   try {
@@ -138,11 +145,24 @@ async function inspectFile(file: string, options: WriteFileOptions): Promise<Ins
       `${who}: ${file} is read-only; make it writable (chmod u+w) or use Target "Sidecar" to leave it alone. Nothing was written.`,
     );
   }
+  const tooLarge = await sizeLimitRefusal(exiftool, [file, ...(options.target === 'sidecar' && options.mediaFile ? [options.mediaFile] : [])]);
+  if (tooLarge) return { kind: 'skip', reason: tooLargeReason(options.assetId, tooLarge) };
   // A symlink (inside the library; escapes were refused earlier) is followed: the file it points
   // at is rewritten, the link itself stays a link.
   const realFile = await fs.realpath(file);
   await assertWritableFolder(realFile, who);
   return { kind: 'ok', exists: true, realFile, identity: identityOf(stat) };
+}
+
+/** The built-in ExifTool holds every file in memory: one above its limit is skipped before anything is read. */
+async function sizeLimitRefusal(exiftool: ExifTool, files: string[]): Promise<FileTooLargeError | null> {
+  const limit = fileSizeLimitOf(exiftool);
+  if (limit === null) return null;
+  for (const file of files) {
+    const size = await fs.stat(file).then((s) => s.size, () => 0);
+    if (size > limit) return new FileTooLargeError(file, size, limit);
+  }
+  return null;
 }
 
 function identityOf(stat: { ino: number; size: number; mtimeMs: number }): FileIdentity {

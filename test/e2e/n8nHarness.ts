@@ -12,6 +12,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
+import { withoutPerlCommand } from '../helpers/withoutPerl';
+
 export interface CommandResult {
   command: string;
   exitCode: number | null;
@@ -203,6 +205,13 @@ export interface N8nInstanceOptions {
   onLine?: (line: string) => void;
 }
 
+export interface ExecuteOptions {
+  /** Run the workflow with Perl hidden, as on the stock n8n image (test/helpers/withoutPerl; needs root). */
+  withoutPerl?: boolean;
+  /** Settings for this run only. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** One n8n "installation": a user folder with its own database, encryption key and installed nodes. */
 export class N8nInstance {
   readonly userFolder: string;
@@ -307,10 +316,13 @@ export class N8nInstance {
 
   /**
    * `n8n execute --id --rawOutput`; the run's per-node items are in the report even when the run failed.
-   * `env` adds settings for this run only (e.g. N8N_RESTRICT_FILE_ACCESS_TO).
+   * `options.env` adds settings for this run only (e.g. N8N_RESTRICT_FILE_ACCESS_TO).
    */
-  async execute(workflowId: string, env: NodeJS.ProcessEnv = {}): Promise<ExecutionReport> {
-    const raw = await runCommand(process.execPath, [this.options.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
+  async execute(workflowId: string, options: ExecuteOptions = {}): Promise<ExecutionReport> {
+    const env = options.env ?? {};
+    const plain = { command: process.execPath, args: [this.options.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'] };
+    const { command, args } = options.withoutPerl ? withoutPerlCommand(plain.command, plain.args) : plain;
+    const raw = await runCommand(command, args, {
       cwd: this.userFolder,
       env: { ...(await this.commandEnv()), ...env },
       timeoutMs: 15 * 60_000,

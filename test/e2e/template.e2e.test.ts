@@ -96,7 +96,7 @@ test('N8N_RESTRICT_FILE_ACCESS_TO set to another folder: no file changes, every 
   // a copy of the workflow: its own checkpoint, so the runs below start fresh
   const copyId = await env.importCopy('immichRestricted1', sample.photoDir, { dryRun: false });
   const before = fingerprint();
-  const result = await env.run(copyId, { N8N_RESTRICT_FILE_ACCESS_TO: allowedElsewhere });
+  const result = await env.run(copyId, { env: { N8N_RESTRICT_FILE_ACCESS_TO: allowedElsewhere } });
   expect(changedFiles(before, fingerprint())).toEqual([]);
   expect(result.batchSize).toBeGreaterThan(5);
   expect(result.errorOutput).toHaveLength(result.batchSize);

@@ -9,7 +9,7 @@ import type { SyncCheckpoint } from '../../lib/sync/checkpoint';
 import type { AlbumCache } from '../../lib/sync/albumCache';
 import { stateFolderFor, type Partition } from '../../lib/sync/stateFolder';
 import { FileStateStore } from '../../lib/sync/stateStore';
-import { ensureN8n, findRepoRoot, N8nInstance, packPackage, type ExecutionReport, type N8nWorkflow } from './n8nHarness';
+import { ensureN8n, findRepoRoot, N8nInstance, packPackage, type ExecuteOptions, type ExecutionReport, type N8nWorkflow } from './n8nHarness';
 
 export const TEMPLATE_FILE = path.join('templates', 'immich-metadata-sync.json');
 export const SEARCH_NODE = 'Next Batch from Immich';
@@ -155,6 +155,8 @@ export class TemplateEnvironment {
    * its first run is a full pass that compares every file again.
    */
   async importCopy(workflowId: string, libraryPath: string, settings: TemplateSettings = {}, staticData?: Record<string, unknown>): Promise<string> {
+    // n8n silently skips saving static data (the checkpoint) for a workflow id longer than 21 characters.
+    if (workflowId.length > 21) throw new Error(`workflow id "${workflowId}" is longer than 21 characters: n8n would not save its static data`);
     const workflow = fillInTemplate(loadTemplate(), libraryPath, { stateFolder: this.stateRoot, ...settings });
     workflow.id = workflowId;
     // Importing over an existing workflow keeps its static data unless the file brings its own.
@@ -165,8 +167,8 @@ export class TemplateEnvironment {
   }
 
   /** One `n8n execute` of the template (or of a copy); fails when n8n reports a workflow error. */
-  async run(workflowId: string = this.workflowId, env: NodeJS.ProcessEnv = {}): Promise<TemplateRun> {
-    const report = await this.n8n.execute(workflowId, env);
+  async run(workflowId: string = this.workflowId, options: ExecuteOptions = {}): Promise<TemplateRun> {
+    const report = await this.n8n.execute(workflowId, options);
     if (report.error) throw new Error(`The template run failed: ${report.error}\n${report.raw.stdout.slice(-4000)}`);
     const summaryItem = report.nodes[SUMMARY_NODE]?.items[0] as unknown as TemplateSummary | undefined;
     const outputs = report.nodes[WRITE_NODE]?.outputs ?? [];

@@ -21,9 +21,18 @@ export interface Finished {
   stderr: string;
 }
 
-export function runWithoutPerl(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Finished> {
+/**
+ * The command line that runs `command` with Perl hidden. unshare and sh exec into it, so the spawned
+ * process is the command itself (a signal sent to it reaches it) and the namespace ends with it.
+ */
+export function withoutPerlCommand(command: string, args: readonly string[]): { command: string; args: string[] } {
   if (process.getuid?.() !== 0) throw new Error('hiding Perl needs root (unshare --mount and bind mounts); run this test as root, e.g. in the CI container');
-  return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', HIDE_PERL, 'sh', command, ...args], env);
+  return { command: 'unshare', args: ['--mount', '--propagation', 'private', 'sh', '-c', HIDE_PERL, 'sh', command, ...args] };
+}
+
+export function runWithoutPerl(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Finished> {
+  const hidden = withoutPerlCommand(command, args);
+  return run(hidden.command, hidden.args, env);
 }
 
 export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Finished> {

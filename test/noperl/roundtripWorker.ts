@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     );
     let sizeLimit: unknown = null;
     if (largeFile) {
-      const small = new WasmExifTool({ ...READ_OPTIONS, ignoreMinorErrors: false, writeArgs: ['-overwrite_original'], imageHashType: 'MD5', sizeLimitBytes: 64 * 1024 });
+      const small = createExifTool({ engine: 'wasm', wasmSizeLimitBytes: 64 * 1024 });
       try {
         const name = path.basename(largeFile);
         sizeLimit = await writeAssetFile(small, largeFile, buildMetadataPlan(assetFor(name)), options(name));

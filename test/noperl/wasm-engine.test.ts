@@ -96,9 +96,9 @@ it('writes byte-identical files to the Perl engine', async () => {
   expect(differing).toEqual([]);
 });
 
-it('refuses a file above the size limit with the reason, leaving it untouched and no temporary copy', async () => {
-  expect(wasmRun.sizeLimit).toEqual(expect.objectContaining({ status: 'failed' }));
-  expect(wasmRun.sizeLimit?.reason).toMatch(/too large for the built-in ExifTool .*limit 0\.1 MB\); install Perl/);
+it('skips a file above the size limit with the reason, leaving it untouched and no temporary copy', async () => {
+  expect(wasmRun.sizeLimit).toEqual(expect.objectContaining({ status: 'skipped', changes: [] }));
+  expect(wasmRun.sizeLimit?.reason).toMatch(/^Asset large\.jpg: .*large\.jpg is too large for the built-in ExifTool \(\d+\.\d MB, limit 0\.1 MB\); install Perl to handle it\. Nothing was written\.$/);
   expect(await sha256(largeFile)).toBe(largeBytes);
   expect(await fs.readdir(path.dirname(largeFile))).toEqual(['large.jpg']);
 });

@@ -14,6 +14,7 @@ import { AxiosTransport, type AxiosTransportOptions } from '../../cli/axiosTrans
 import type { ImmichAssetDetails, ImmichExif } from '../../lib/immich/types';
 import { repoRoot, samplesDir, SimLibrary, uuidFrom, type SimAlbum, type SimAsset, type SimPerson } from '../simulator';
 import { ArrayAssetStore } from '../simulator/library';
+import { withoutPerlCommand } from '../helpers/withoutPerl';
 
 export const ROOT = repoRoot();
 export const NODE_BIN = path.join(ROOT, 'node_modules', '.bin', 'node');
@@ -69,12 +70,16 @@ export interface CliRunOptions {
   onSpawn?: (child: ChildProcess) => void;
   /** Kills the child (SIGKILL) if it is still running after this long: a hang is a failure, not a stuck suite. */
   hardTimeoutMs?: number;
+  /** Run it with Perl hidden (test/helpers/withoutPerl; needs root): it then uses the built-in ExifTool. */
+  withoutPerl?: boolean;
 }
 
 export function runCli(args: string[], options: CliRunOptions): Promise<CliResult & { timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const env = { PATH: `${path.dirname(NODE_BIN)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? os.tmpdir(), ...options.env };
-    const child = spawn(NODE_BIN, [CLI_JS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const plain = { command: NODE_BIN, args: [CLI_JS, ...args] };
+    const command = options.withoutPerl ? withoutPerlCommand(plain.command, plain.args) : plain;
+    const child = spawn(command.command, command.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let partial = '';

@@ -1,14 +1,16 @@
 /**
  * The writer on files that are broken, protected or moving: every item ends with a clear result and
  * the file is either untouched (byte-identical) or a verified new version. Real ExifTool through the
- * product's pool (createExifTool), on copies of the shared samples.
+ * product's pool (createExifTool), on copies of the shared samples. RELIABILITY_EXIFTOOL_ENGINE=wasm runs
+ * the writer on the built-in ExifTool (test/noperl/writer-safety-wasm.test.ts does); the
+ * independent checks stay on Perl ExifTool.
  */
 import { ExifTool, type WriteTags } from 'exiftool-vendored';
 import { execFileSync } from 'child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'fs';
 import * as path from 'path';
 
-import { createExifTool } from '../../lib/files/exiftoolPool';
+import { createExifTool, type ExifToolEngine } from '../../lib/files/exiftoolPool';
 import type { AssetWriteResult } from '../../lib/files/types';
 import { writeAssetFile, type WriteFileOptions } from '../../lib/files/writer';
 import { buildMetadataPlan } from '../../lib/metadata/plan';
@@ -33,9 +35,10 @@ jest.setTimeout(120_000);
 
 let exiftool: ExifTool;
 let checker: ExifTool;
+const ENGINE = (process.env.RELIABILITY_EXIFTOOL_ENGINE ?? 'perl') as ExifToolEngine;
 
 beforeAll(() => {
-  exiftool = createExifTool({ maxProcs: 2 });
+  exiftool = createExifTool({ maxProcs: 2, engine: ENGINE });
   checker = hashingExifTool();
 });
 afterAll(async () => {

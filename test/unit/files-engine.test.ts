@@ -57,3 +57,37 @@ describe('built-in ExifTool from the TypeScript sources', () => {
     await expect(exiftool.version()).rejects.toThrow(/ended/);
   }, 60_000);
 });
+
+describe('a file above the built-in ExifTool\'s size limit', () => {
+  it('is skipped with the reason before ExifTool reads it, and nothing is written (original and a sidecar\'s media file)', async () => {
+    const { promises: fs } = await import('fs');
+    const path = await import('path');
+    const { createExifTool } = await import('../../lib/files/exiftoolPool');
+    const { WasmExifTool } = await import('../../lib/files/wasmExifTool');
+    const { writeAssetFile } = await import('../../lib/files/writer');
+    const { buildMetadataPlan } = await import('../../lib/metadata/plan');
+    const { assetFor, copySample, makeTempDir, sha256 } = await import('../integration/writer-fixtures');
+    const dir = await makeTempDir('size-limit');
+    const exiftool = createExifTool({ engine: 'wasm', wasmSizeLimitBytes: 64 * 1024 });
+    try {
+      const photo = await copySample('metadata/faces/portrait.jpg', dir);
+      expect((await fs.stat(photo)).size).toBeGreaterThan(64 * 1024);
+      const before = await sha256(photo);
+      const plan = buildMetadataPlan(assetFor('portrait.jpg'));
+      const base = { assetId: 'a1', dryRun: false, keepModifyTime: false, backup: false } as const;
+      const embedded = await writeAssetFile(exiftool, photo, plan, { ...base, target: 'embedded' });
+      const sidecar = await writeAssetFile(exiftool, `${photo}.xmp`, plan, { ...base, target: 'sidecar', mediaFile: photo });
+      for (const result of [embedded, sidecar]) {
+        expect({ status: result.status, changes: result.changes }).toEqual({ status: 'skipped', changes: [] });
+        expect(result.reason).toBe(`Asset a1: ${photo} is too large for the built-in ExifTool (0.1 MB, limit 0.1 MB); install Perl to handle it. Nothing was written.`);
+      }
+      expect(await sha256(photo)).toBe(before);
+      expect((await fs.readdir(path.dirname(photo))).sort()).toEqual(['portrait.jpg']);
+      expect(exiftool).toBeInstanceOf(WasmExifTool);
+      expect((exiftool as InstanceType<typeof WasmExifTool>).stats.instancesStarted).toBe(0);
+    } finally {
+      await exiftool.end();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
