@@ -102,8 +102,7 @@ const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthor
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const api = options.api ?? apiVersionFromEnv();
-  const spec = sharedSpecValidator(api);
-  const state = new SimulatorState({ ...options, api }, spec);
+  const state = new SimulatorState({ ...options, api });
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     state.handle(req, res).catch((error: unknown) => {
@@ -170,10 +169,7 @@ class SimulatorState {
   /** POST /search/metadata requests since the behaviour was set (SearchPageInfo.requestIndex). */
   private searchRequests = 0;
 
-  constructor(
-    private readonly options: SimulatorOptions,
-    private readonly spec: SpecValidator,
-  ) {
+  constructor(private readonly options: SimulatorOptions) {
     this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
     this.mode = options.mode ?? 'v3';
     this.searchBehaviour = { ...options.search };
@@ -368,6 +364,11 @@ class SimulatorState {
   /** v3.2 (mode v3): shared face clusters, the search's filter/cursor/orderBy shape and nextCursor. */
   private get v32(): boolean {
     return this.mode === 'v3' && this.options.api === '3.2';
+  }
+
+  /** The spec of what the server speaks now (the mode may change): a v2-shaped server is checked against v3.1 as before. */
+  private get spec(): SpecValidator {
+    return sharedSpecValidator(this.v32 ? '3.2' : '3.1');
   }
 
   private search(body: Record<string, unknown>, endless: boolean): unknown {
