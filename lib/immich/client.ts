@@ -68,26 +68,31 @@ export class ImmichClient {
   }
 
   /**
-   * One page of a search. `page` is the token the previous page returned (null for the first page);
-   * `next` is null on the last page. Only `next` says whether more pages follow: a server may return
-   * fewer items than `size` on any page (forks and proxies cap pages). Cost: 1 request.
+   * One page of a search. `page` is the token the previous page returned (null for the first page), opaque to
+   * callers: a page number up to v3.1, the `nextCursor` from v3.2 on (see usesCursorSearch). `next` is null on the
+   * last page. Only `next` says whether more pages follow: a server may return fewer items than `size` on any page
+   * (forks and proxies cap pages). Cost: 1 request, plus the version once per client.
    */
   async searchPage(filters: ImmichSearchFilters, page: string | null, size: number = this.pageSize): Promise<ImmichSearchPage> {
-    const body = { ...searchBody(filters), page: page === null ? 1 : pageNumber(page), size: clampInt(size, 1, MAX_PAGE_SIZE) };
+    const cursor = usesCursorSearch(await this.serverVersion());
+    const paging = cursor ? (page === null ? {} : { cursor: page }) : { page: page === null ? 1 : pageNumber(page) };
+    const body = { ...(cursor ? filterSearchBody(filters) : searchBody(filters)), ...paging, size: clampInt(size, 1, MAX_PAGE_SIZE) };
     const response = await this.transport.request<SearchResponseDto>('POST', '/search/metadata', { body });
     const items = response?.assets?.items;
     if (!Array.isArray(items)) throw malformed('POST', '/search/metadata', 'assets.items is missing');
-    const next = response.assets.nextPage;
+    if (cursor && response.assets.nextCursor === undefined) throw malformed('POST', '/search/metadata', 'assets.nextCursor is missing, which Immich v3.2 answers');
+    const next = cursor ? response.assets.nextCursor : response.assets.nextPage;
     return { items: items.map(toSummary), next: next === null || next === undefined || next === '' ? null : String(next) };
   }
 
   /**
-   * Yields the matching assets page by page (sorted by fileCreatedAt), following `nextPage` until the
-   * server says there is none. Cost: 1 request per page; the next page is only requested when the
+   * Yields the matching assets page by page (sorted by fileCreatedAt), following `nextPage` (or `nextCursor`)
+   * until the server says there is none. Cost: 1 request per page; the next page is only requested when the
    * consumer asks for it, so at most one is in flight. Stop early with `break` (e.g. for a limit).
    */
   async *searchAssets(filters: ImmichSearchFilters = {}, pageSize = this.pageSize): AsyncGenerator<ImmichAssetSummary[]> {
     const seen = new Set<string>();
+    const tokens = new Set<string>();
     let token: string | null = null;
     for (;;) {
       const { items, next } = await this.searchPage(filters, token, pageSize);
@@ -96,11 +101,13 @@ export class ImmichClient {
       fresh.forEach((item) => seen.add(item.id));
       if (fresh.length) yield fresh;
       if (next === null) return;
-      if (pageNumber(next) <= (token === null ? 1 : pageNumber(token)) || fresh.length === 0) {
+      // tokens are opaque (a page number, or a v3.2 cursor): paging advances when it brings new assets under a new token
+      if (tokens.has(next) || next === token || fresh.length === 0) {
         throw new ServerContractError(
-          `Immich's search paging does not advance (page ${token ?? 1} → nextPage "${next}", ${fresh.length} new assets). Stopping instead of looping forever; check the Immich server version and logs.`,
+          `Immich's search paging does not advance (page ${token ?? 'first'} → next "${next}", ${fresh.length} new assets). Stopping instead of looping forever; check the Immich server version and logs.`,
         );
       }
+      tokens.add(next);
       token = next;
     }
   }
@@ -140,6 +147,7 @@ export class ImmichClient {
       tags: (dto.tags ?? []).map((tag) => tag.value).sort(),
       albums: albums.byAsset[id] ?? [],
       serverMajor: version.major,
+      ...(hasSharedFaceClusters(version) ? { sharedFaceClusters: true } : {}),
       ...(summary.isEdited && hasEditsEndpoint(version) ? await this.editsOrReason(id) : {}),
     };
   }
@@ -292,6 +300,48 @@ export function searchBody(filters: ImmichSearchFilters): Record<string, unknown
   if (filters.withPeople) body.withPeople = true;
   return body;
 }
+
+function atLeast(version: ImmichServerVersion, major: number, minor: number): boolean {
+  return version.major > major || (version.major === major && version.minor >= minor);
+}
+
+/** Users share face clusters from v3.2 on: GET /faces may answer `person: null` for a face another member's person owns. */
+export function hasSharedFaceClusters(version: ImmichServerVersion): boolean {
+  return atLeast(version, 3, 2);
+}
+
+/**
+ * From v3.2 on, POST /search/metadata takes `filter`, `orderBy` and `cursor` and answers `nextCursor`; the flat fields
+ * are deprecated and may not be mixed with them (a 400). Older servers know only the flat fields.
+ */
+export function usesCursorSearch(version: ImmichServerVersion): boolean {
+  return atLeast(version, 3, 2);
+}
+
+/**
+ * Our filters as a v3.2 MetadataSearchDto, all in the new shape (`filter` and `orderBy`; `withDeleted`, `withExif`
+ * and `withPeople` say what to include and go with either shape), without cursor and size. Same meaning as
+ * searchBody: bounds inclusive, every listed album/person/tag required, trashed assets only when asked.
+ */
+export function filterSearchBody(filters: ImmichSearchFilters): Record<string, unknown> {
+  const flat = searchBody(filters);
+  const unmapped = Object.keys(flat).find((key) => !FLAT_TO_FILTER.has(key));
+  if (unmapped) throw new Error(`filterSearchBody does not map the search field ${unmapped} onto the v3.2 filter shape`);
+  const filter: Record<string, unknown> = {};
+  const range = (after: unknown, before: unknown) => ({ ...(after !== undefined ? { gte: after } : {}), ...(before !== undefined ? { lte: before } : {}) });
+  if (flat.takenAfter !== undefined || flat.takenBefore !== undefined) filter.takenAt = range(flat.takenAfter, flat.takenBefore);
+  if (flat.updatedAfter !== undefined || flat.updatedBefore !== undefined) filter.updatedAt = range(flat.updatedAfter, flat.updatedBefore);
+  for (const key of ['albumIds', 'personIds', 'tagIds'] as const) if (flat[key] !== undefined) filter[key] = { all: flat[key] };
+  for (const key of ['type', 'isFavorite', 'visibility'] as const) if (flat[key] !== undefined) filter[key] = { eq: flat[key] };
+  const body: Record<string, unknown> = { filter, orderBy: { field: 'fileCreatedAt', direction: flat.order } };
+  if (flat.withDeleted === true) body.withDeleted = true;
+  if (flat.withExif) body.withExif = true;
+  if (flat.withPeople) body.withPeople = true;
+  return body;
+}
+
+/** Every field searchBody may set, which filterSearchBody maps onto the v3.2 shape. */
+const FLAT_TO_FILTER = new Set(['order', 'withDeleted', 'type', 'updatedAfter', 'updatedBefore', 'takenAfter', 'takenBefore', 'albumIds', 'personIds', 'tagIds', 'isFavorite', 'visibility', 'withExif', 'withPeople']);
 
 /** v3.1 pages are numbered; a token that is not a positive integer is the server's fault. */
 function pageNumber(token: string): number {

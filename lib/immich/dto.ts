@@ -68,7 +68,8 @@ export interface AssetDto {
 }
 
 export interface SearchResponseDto {
-  assets: { items: AssetDto[]; nextPage: string | null; count: number };
+  /** `nextCursor`: v3.2 and newer, answered to the filter/cursor search shape. */
+  assets: { items: AssetDto[]; nextPage: string | null; nextCursor?: string | null; count: number };
 }
 
 export interface AlbumDto {

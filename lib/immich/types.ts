@@ -72,6 +72,11 @@ export interface ImmichAssetDetails extends ImmichAssetSummary {
   albums: string[]; // album names
   serverMajor: number;
   /**
+   * The server has shared face clusters (Immich v3.2 and newer): a face of a person another member of the
+   * cluster owns comes back with `person: null`, so an unassigned face may be someone the asset's people omit.
+   */
+  sharedFaceClusters?: boolean;
+  /**
    * Immich's edits of an edited asset (isEdited), in order; absent when not read. Immich serves the face boxes of an
    * edited asset in the edited frame, so the faces module needs these to map them back onto the original file.
    */

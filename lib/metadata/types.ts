@@ -27,11 +27,15 @@ export interface PeoplePlan {
   personInImage: boolean;
   flatKeywords: boolean;
   hierarchicalKeywords: boolean;
+  /** Immich shows faces without a person that a shared face cluster may own: the file's other people are kept. */
+  keepUnlistedPeople?: boolean;
 }
 
 export interface FacesPlan {
   faces: PlannedFace[];
   replaceForeignRegions: boolean;
+  /** As PeoplePlan.keepUnlistedPeople: regions named after a person the file names are kept, not replaced. */
+  keepUnlistedPeople?: boolean;
   /** Also Microsoft People Tagging regions (XMP-MP RegionInfo), which Windows reads. */
   microsoftRegions: boolean;
   /** Immich's view of the stored image, used when the target (a sidecar) cannot tell us. */

@@ -2,8 +2,8 @@
  * Walks one listing of a pass (ListingRequest) to its end, whatever paging the server does.
  *
  * What the API contract promises, and so all this relies on: results come in the requested order of
- * fileCreatedAt (ascending here), `takenAfter` keeps assets at or after an instant, and `nextPage` is null
- * on the last page and only there. It promises nothing about how many items a page holds (any page may be
+ * fileCreatedAt (ascending here), `takenAfter` keeps assets at or after an instant, and `nextPage` (from
+ * Immich v3.2 `nextCursor`; searchPage's `next` either way, opaque here) is null on the last page and only there. It promises nothing about how many items a page holds (any page may be
  * short), how assets sharing one fileCreatedAt are ordered, or that the library holds still between pages.
  *
  * So the walk is a keyset walk: after each page it searches afresh from the last instant it saw (dropping

@@ -10,7 +10,7 @@ import type { ExifTool } from 'exiftool-vendored';
 import type { PathMapping } from '../files/pathMapping';
 import type { TargetMode } from '../files/target';
 import type { AssetWriteResult } from '../files/types';
-import type { ImmichClient } from '../immich/client';
+import { hasSharedFaceClusters, type ImmichClient } from '../immich/client';
 import { ImmichApiError } from '../immich/errors';
 import type { ImmichAssetDetails, ImmichAssetSummary, ImmichMembershipMap } from '../immich/types';
 import type { ModuleName } from '../metadata/types';
@@ -122,7 +122,12 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     onEvent: options.onEvent,
   });
   let checkpoint = start.checkpoint;
-  const serverMajor = (await client.serverVersion()).major;
+  const serverVersion = await client.serverVersion();
+  const serverMajor = serverVersion.major;
+  // With shared face clusters a face without a person may be someone the people list omits: the people module
+  // then needs the faces too, to keep such a person in the file rather than remove them.
+  const sharedFaceClusters = hasSharedFaceClusters(serverVersion);
+  const needsFaces = modules.has('faces') || (sharedFaceClusters && modules.has('people'));
   const albumMap: ImmichMembershipMap = toMembershipMap('albums', start.albums?.cache ?? null);
   const tagMap = start.tags?.membership ?? null;
 
@@ -243,7 +248,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     try {
       details = needsDetails(summary)
         ? await client.getAssetDetails(step.id, { albums: albumMap })
-        : fromSummary(summary!, modules.has('faces') ? await client.getAssetFaces(summary!) : []);
+        : fromSummary(summary!, needsFaces ? await client.getAssetFaces(summary!) : []);
     } catch (error) {
       if (isRunStoppingError(error)) throw error;
       if (error instanceof ImmichApiError && error.kind === 'not-found') {
@@ -278,6 +283,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
     tags: tagMap?.[summary.id] ?? [],
     albums: albumMap.byAsset[summary.id] ?? [],
     serverMajor,
+    ...(sharedFaceClusters ? { sharedFaceClusters } : {}),
   });
 
   // ---- the run ----

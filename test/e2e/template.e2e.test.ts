@@ -252,3 +252,10 @@ test('the API key appears in no n8n output or log', () => {
   expect(log).not.toContain(simulator.apiKey);
   expect(simulator.violations()).toEqual([]);
 });
+
+test("every search has the shape of the server's version (v3.2: filter and cursor only; v3.1: the flat fields)", () => {
+  const bodies = simulator.requests('POST /search/metadata').map((r) => r.body as Record<string, unknown>);
+  expect(bodies.length).toBeGreaterThan(0);
+  const newShape = (b: Record<string, unknown>) => 'filter' in b && 'orderBy' in b && !('page' in b) && !('order' in b) && !('takenAfter' in b) && !('updatedAfter' in b);
+  expect(bodies.filter((b) => newShape(b) !== (simulator.api === '3.2'))).toEqual([]);
+});

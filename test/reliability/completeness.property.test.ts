@@ -3,7 +3,8 @@
  * behaviours the API contract allows, generated with fast-check and played by the simulator: page sizes
  * from 1 to 1000 whatever `size` asks, more assets at one fileCreatedAt than fit a page, ties in any order,
  * the boundary asset repeated on the next page, an empty last page, assets added, deleted, touched or
- * moved between pages, runs bounded by a batch size, and assets whose handling fails.
+ * moved between pages, runs bounded by a batch size, and assets whose handling fails; each case against a v3.1
+ * server (page numbers) or a v3.2 one (the filter/cursor search, paged by an opaque nextCursor).
  *
  * Every asset the server lists in a pass ends handled exactly once (or, failed, on the retry list), none
  * is dropped silently; a server that breaks the contract stops the run with a ServerContractError and
@@ -22,7 +23,7 @@ import { recordSteps, type RecordedStep } from '../../lib/sync/recorder';
 import type { SyncStateStore } from '../../lib/sync/stateStore';
 import { needsWork, planSteps, startRun } from '../../lib/sync/workPlan';
 import type { AlbumCache } from '../../lib/sync/albumCache';
-import { createSyntheticLibrary, startSimulator, syntheticAssetId, type SearchBehaviour, type Simulator } from '../simulator';
+import { createSyntheticLibrary, startSimulator, syntheticAssetId, type ApiVersion, type SearchBehaviour, type Simulator } from '../simulator';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 const T0 = Date.parse('2020-06-01T10:00:00.000Z');
@@ -51,6 +52,8 @@ interface Case {
   batch: number;
   failing: number[];
   mutations: Mutation[];
+  /** The server's version: 3.2 pages by an opaque nextCursor (the walk must never read it as a page number). */
+  api: ApiVersion;
 }
 
 const behaviourArb: fc.Arbitrary<Case['behaviour']> = fc.record(
@@ -81,6 +84,7 @@ const caseArb: fc.Arbitrary<Case> = fc.integer({ min: 0, max: 36 }).chain((n) =>
       }),
       { maxLength: 4 },
     ),
+    api: fc.constantFrom<ApiVersion>('3.1', '3.2'),
   }),
 );
 
@@ -128,7 +132,7 @@ async function play(c: Case, breakAt?: { request: number; kind: 'nextPage-stuck'
       if (breakAt && requestIndex >= breakAt.request) simulator.setSearchBehaviour({ ...behaviour, breakContract: breakAt.kind });
     },
   };
-  simulator = await startSimulator({ library, search: behaviour });
+  simulator = await startSimulator({ library, search: behaviour, api: c.api });
   const client = new ImmichClient(new AxiosTransport({ url: simulator.url, apiKey: simulator.apiKey, retry: { maxRetries: 0 } }));
   const store = new MemoryStore();
   const failOnce = new Set(c.failing.map(syntheticAssetId));

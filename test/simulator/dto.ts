@@ -1,4 +1,4 @@
-/** Renders simulator records as Immich v3.1 response DTOs (and the v2 shapes where they differ). */
+/** Renders simulator records as Immich v3.1 response DTOs (and the v2 and v3.2 shapes where they differ). */
 import { createHash } from 'node:crypto';
 import { editedFaceBox } from './edits';
 import type { SimAlbum, SimAsset, SimFace, SimLibrary, SimPerson, SimTag, SimUser } from './library';
@@ -40,8 +40,17 @@ function orientedSize(exif: NonNullable<SimAsset['exif']>): { width: number; hei
   return ['5', '6', '7', '8'].includes(exif.orientation ?? '') ? { width: height, height: width } : { width, height };
 }
 
-export function faceDto(face: SimFace, library: SimLibrary, asset?: SimAsset): Record<string, unknown> {
-  const person = face.personId ? library.people.get(face.personId) : undefined;
+/**
+ * A person the caller's v3.2 server shows: not one owned by another member of a shared face cluster (`inSharedCluster`),
+ * whose faces answer `person: null` and who is left out of the asset's people. v3.1 has no shared clusters.
+ */
+function visiblePerson(personId: string | null, library: SimLibrary, sharedClusters: boolean): SimPerson | undefined {
+  const person = personId ? library.people.get(personId) : undefined;
+  return person && !(sharedClusters && person.inSharedCluster) ? person : undefined;
+}
+
+export function faceDto(face: SimFace, library: SimLibrary, asset?: SimAsset, sharedClusters = false): Record<string, unknown> {
+  const person = visiblePerson(face.personId, library, sharedClusters);
   return { ...faceBox(face, asset), person: person ? personDto(person) : null };
 }
 
@@ -99,9 +108,9 @@ function exifDto(asset: SimAsset): Record<string, unknown> | undefined {
   };
 }
 
-function peopleOf(asset: SimAsset, library: SimLibrary): SimPerson[] {
+function peopleOf(asset: SimAsset, library: SimLibrary, sharedClusters: boolean): SimPerson[] {
   const ids = [...new Set(asset.faces.map((f) => f.personId).filter((id): id is string => id !== null))];
-  return ids.map((id) => library.people.get(id)).filter((p): p is SimPerson => p !== undefined);
+  return ids.map((id) => visiblePerson(id, library, sharedClusters)).filter((p): p is SimPerson => p !== undefined);
 }
 
 /** The fields every AssetResponseDto has (search results carry only these plus exif/people when asked). */
@@ -138,21 +147,21 @@ export function assetBaseDto(asset: SimAsset): Record<string, unknown> {
   };
 }
 
-export function searchItemDto(asset: SimAsset, library: SimLibrary, options: { withExif: boolean; withPeople: boolean }): Record<string, unknown> {
+export function searchItemDto(asset: SimAsset, library: SimLibrary, options: { withExif: boolean; withPeople: boolean; sharedClusters?: boolean }): Record<string, unknown> {
   const dto: Record<string, unknown> = { ...assetBaseDto(asset), ownerId: asset.ownerId ?? library.owner.id };
   if (options.withExif) dto.exifInfo = exifDto(asset);
-  if (options.withPeople) dto.people = peopleOf(asset, library).map(personDto);
+  if (options.withPeople) dto.people = peopleOf(asset, library, options.sharedClusters === true).map(personDto);
   return dto;
 }
 
 /** GET /assets/{id}: v3 lists people without faces (faces come from GET /faces); v2 nests them. */
-export function assetDetailDto(asset: SimAsset, library: SimLibrary, mode: ServerMode, at: string): Record<string, unknown> {
+export function assetDetailDto(asset: SimAsset, library: SimLibrary, mode: ServerMode, at: string, sharedClusters = false): Record<string, unknown> {
   const owner = (asset.ownerId && library.users.get(asset.ownerId)) || library.owner;
   const dto: Record<string, unknown> = { ...assetBaseDto(asset), ownerId: owner.id, owner: userDto(owner, at) };
   const exif = exifDto(asset);
   if (exif) dto.exifInfo = exif;
   dto.tags = asset.tagIds.map((id) => library.tags.get(id)).filter((t): t is SimTag => t !== undefined).map(tagDto);
-  const people = peopleOf(asset, library);
+  const people = peopleOf(asset, library, sharedClusters);
   if (mode === 'v3') {
     dto.people = people.map(personDto);
   } else {

@@ -81,6 +81,8 @@ export interface SimPerson {
   isHidden: boolean;
   isFavorite: boolean;
   updatedAt: string;
+  /** v3.2: owned by another member of the caller's shared face cluster, so the caller's API shows their faces unassigned. */
+  inSharedCluster?: boolean;
 }
 
 export interface SimAlbum {
@@ -274,6 +276,15 @@ export class SimLibrary {
   }
 
   /** Reassigning a face changes the face row only (asset.updatedAt stays, as in Immich). */
+  /** v3.2: the person moves into (or out of) a face cluster another member shares; no updatedAt changes. */
+  setPersonInSharedCluster(personId: string, inSharedCluster: boolean): SimPerson {
+    const person = this.people.get(personId);
+    if (!person) throw new Error(`simulator: no person ${personId}`);
+    person.inSharedCluster = inSharedCluster;
+    this.version++;
+    return person;
+  }
+
   assignFace(faceId: string, personId: string | null): SimFace {
     if (personId !== null && !this.people.has(personId)) throw new Error(`simulator: no person ${personId}`);
     for (let i = 0; i < this.assets.size; i++) {

@@ -41,11 +41,14 @@ import type { SearchBehaviour, TieOrder } from './search-behaviour';
 export const DEFAULT_PAGE_SIZE = 250;
 
 export class SearchProblem extends Error {
+  /** The error body's `message`: a list for request validation problems, as Immich's are. */
+  readonly messages: string | string[];
   constructor(
     readonly status: number,
-    message: string,
+    message: string | string[],
   ) {
-    super(message);
+    super(Array.isArray(message) ? message.join('; ') : message);
+    this.messages = message;
   }
 }
 

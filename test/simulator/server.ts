@@ -1,5 +1,5 @@
 /**
- * A small Immich v3.1 (or v2-shaped) API server for tests, the demo and benchmarks. Every request
+ * A small Immich v3.1 (or v3.2, or v2-shaped) API server for tests, the demo and benchmarks. Every request
  * and every response is checked against the OpenAPI spec; problems are kept as violations that
  * tests assert to be empty. Listens on 127.0.0.1 only.
  */
@@ -9,9 +9,10 @@ import { albumDto, assetDetailDto, faceDto, personDto, searchItemDto, tagDto, us
 import { assetEditsDto } from './edits';
 import { FaultQueue, type FaultSpec, type InjectedFault } from './faults';
 import { SearchCache, searchPage, SearchProblem } from './search';
+import { cursorFor, readSearchRequest } from './search-v3.2';
 import { parseSearchBehaviour, type SearchBehaviour } from './search-behaviour';
 import type { SimLibrary } from './library';
-import { sharedSpecValidator, type MatchedOperation, type SpecValidator } from './spec';
+import { sharedSpecValidator, type ApiVersion, type MatchedOperation, type SpecValidator } from './spec';
 
 export interface SimulatorOptions {
   library: SimLibrary;
@@ -20,6 +21,11 @@ export interface SimulatorOptions {
   port?: number;
   /** "v3" (default): faces from GET /faces. "v2": faces nested in GET /assets/{id}, version 2.x. */
   mode?: ServerMode;
+  /**
+   * The v3 API version (mode v3 only): "3.1" (default) or "3.2" (spec-v3.2.ts: the search's filter/cursor/orderBy
+   * shape and nextCursor, person: null for faces of a shared face cluster). Default: env IMMICH_SIM_API, else 3.1.
+   */
+  api?: ApiVersion;
   /** Where the API is served: under /api (default, like Immich), at the root, or both. */
   mount?: 'api' | 'root' | 'both';
   /** Answer 500 instead of a response that breaks the spec (the violation is recorded either way). */
@@ -55,6 +61,7 @@ export interface Simulator {
   readonly port: number;
   readonly library: SimLibrary;
   mode: ServerMode;
+  readonly api: ApiVersion;
   violations(): Violation[];
   injected(): InjectedFault[];
   requests(route?: string): RecordedRequest[];
@@ -67,6 +74,17 @@ export interface Simulator {
   setSearchBehaviour(behaviour: SearchBehaviour): void;
   searchBehaviour(): SearchBehaviour;
   close(): Promise<void>;
+}
+
+/** The cluster group of the library's owner in v3.2 (GET /users/me). */
+const CLUSTER_GROUP_ID = '7c3e9a51-2b6d-4f80-9e1a-5d4c3b2a1f09';
+
+/** IMMICH_SIM_API=3.2 runs every simulator that does not choose its version in v3.2 (default 3.1). */
+export function apiVersionFromEnv(env: NodeJS.ProcessEnv = process.env): ApiVersion {
+  const value = (env.IMMICH_SIM_API ?? '').trim();
+  if (value === '' || value === '3.1') return '3.1';
+  if (value === '3.2') return '3.2';
+  throw new Error(`IMMICH_SIM_API="${value}": the simulator speaks 3.1 or 3.2`);
 }
 
 export const DEFAULT_API_KEY = 'sim-api-key-5f7c1a9e0d2b4c6e8a1f3b5d7e9c0a2b';
@@ -83,8 +101,8 @@ class HttpProblem extends Error {
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' };
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
-  const spec = sharedSpecValidator();
-  const state = new SimulatorState(options, spec);
+  const api = options.api ?? apiVersionFromEnv();
+  const state = new SimulatorState({ ...options, api });
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     state.handle(req, res).catch((error: unknown) => {
@@ -110,6 +128,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     apiKey: state.apiKey,
     port,
     library: options.library,
+    api,
     get mode() {
       return state.mode;
     },
@@ -150,10 +169,7 @@ class SimulatorState {
   /** POST /search/metadata requests since the behaviour was set (SearchPageInfo.requestIndex). */
   private searchRequests = 0;
 
-  constructor(
-    private readonly options: SimulatorOptions,
-    private readonly spec: SpecValidator,
-  ) {
+  constructor(private readonly options: SimulatorOptions) {
     this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
     this.mode = options.mode ?? 'v3';
     this.searchBehaviour = { ...options.search };
@@ -243,7 +259,11 @@ class SimulatorState {
     try {
       payload = this.dispatch(matched, parsedUrl.searchParams, body, fault?.kind === 'endless-pages');
     } catch (error) {
-      if (error instanceof HttpProblem || error instanceof SearchProblem) return respond(error.status, errorBody(error.status, error.message));
+      if (error instanceof SearchProblem && (error.status === 501 || (error.status === 400 && Array.isArray(error.messages)))) {
+        this.violations.push({ route, direction: 'request', problems: [error.message] });
+      }
+      if (error instanceof SearchProblem) return respond(error.status, errorBody(error.status, error.messages));
+      if (error instanceof HttpProblem) return respond(error.status, errorBody(error.status, error.message));
       this.violations.push({ route, direction: 'response', problems: [`simulator crashed: ${(error as Error).stack ?? error}`] });
       return respond(500, errorBody(500, 'Internal server error'));
     }
@@ -287,20 +307,21 @@ class SimulatorState {
       case 'GET /server/ping':
         return { res: 'pong' };
       case 'GET /server/version':
-        return this.mode === 'v3' ? { major: 3, minor: 1, patch: 0, prerelease: null } : { major: 2, minor: 5, patch: 6, prerelease: null };
+        if (this.mode === 'v2') return { major: 2, minor: 5, patch: 6, prerelease: null };
+        return this.v32 ? { major: 3, minor: 2, patch: 2, prerelease: null } : { major: 3, minor: 1, patch: 0, prerelease: null };
       case 'GET /users/me':
-        return userAdminDto(lib.owner, this.startedAt);
+        return { ...userAdminDto(lib.owner, this.startedAt), ...(this.v32 ? { clusterGroupId: CLUSTER_GROUP_ID } : {}) };
       case 'POST /search/metadata':
         return this.search(body as Record<string, unknown>, endless);
       case 'GET /assets/{id}': {
         const asset = lib.asset(pathParams.id);
         if (!asset) throw new HttpProblem(400, 'Not found or no asset.read access');
-        return assetDetailDto(asset, lib, this.mode, this.startedAt);
+        return assetDetailDto(asset, lib, this.mode, this.startedAt, this.v32);
       }
       case 'GET /faces': {
         const asset = lib.asset(query.get('id') ?? '');
         if (!asset) throw new HttpProblem(400, 'Not found or no asset.read access');
-        return asset.faces.map((face) => faceDto(face, lib, asset));
+        return asset.faces.map((face) => faceDto(face, lib, asset, this.v32));
       }
       case 'GET /assets/{id}/edits': {
         const asset = lib.asset(pathParams.id);
@@ -329,7 +350,7 @@ class SimulatorState {
         const withHidden = query.get('withHidden') === 'true';
         const page = Number(query.get('page') ?? 1);
         const size = Number(query.get('size') ?? 500);
-        const all = [...lib.people.values()];
+        const all = [...lib.people.values()].filter((p) => !(this.v32 && p.inSharedCluster));
         const visible = all.filter((p) => withHidden || !p.isHidden);
         const slice = visible.slice((page - 1) * size, page * size);
         return { people: slice.map(personDto), total: visible.length, hidden: all.filter((p) => p.isHidden).length, hasNextPage: page * size < visible.length };
@@ -340,13 +361,28 @@ class SimulatorState {
     }
   }
 
+  /** v3.2 (mode v3): shared face clusters, the search's filter/cursor/orderBy shape and nextCursor. */
+  private get v32(): boolean {
+    return this.mode === 'v3' && this.options.api === '3.2';
+  }
+
+  /** The spec of what the server speaks now (the mode may change): a v2-shaped server is checked against v3.1 as before. */
+  private get spec(): SpecValidator {
+    return sharedSpecValidator(this.v32 ? '3.2' : '3.1');
+  }
+
   private search(body: Record<string, unknown>, endless: boolean): unknown {
-    const result = searchPage(this.library, body, this.searchBehaviour, { mode: this.mode, requestIndex: this.searchRequests++, endless }, this.searchCache);
-    const options = { withExif: body.withExif === true, withPeople: body.withPeople === true };
+    const request = this.v32 ? readSearchRequest(body) : { shape: 'flat' as const, flat: body, queryKey: null };
+    const result = searchPage(this.library, request.flat, this.searchBehaviour, { mode: this.mode, requestIndex: this.searchRequests++, endless }, this.searchCache);
+    const options = { withExif: body.withExif === true, withPeople: body.withPeople === true, sharedClusters: this.v32 };
     const items = result.items.map(({ asset }) => searchItemDto(asset, this.library, options));
+    const paging =
+      request.queryKey !== null
+        ? { nextPage: null, nextCursor: result.nextPage === null ? null : cursorFor(Number(result.nextPage), request.queryKey) }
+        : { nextPage: result.nextPage, ...(this.v32 ? { nextCursor: null } : {}) };
     return {
       albums: { total: 0, count: 0, items: [], facets: [] },
-      assets: { total: items.length, count: items.length, items, facets: [], nextPage: result.nextPage },
+      assets: { total: items.length, count: items.length, items, facets: [], ...paging },
     };
   }
 
@@ -370,7 +406,7 @@ class SimulatorState {
     if (method === 'POST' && path === '/__simulator/mutate') {
       try {
         const { op, args } = JSON.parse(rawBody) as { op: string; args: unknown[] };
-        const allowed = ['setRating', 'setDescription', 'setLocation', 'setFavorite', 'trashAsset', 'tagAsset', 'renamePerson', 'setPersonHidden', 'assignFace', 'addAssetToAlbum', 'removeAssetFromAlbum', 'renameAlbum', 'addAsset', 'deleteAsset', 'setFileCreatedAt', 'touchAsset', 'setTimelinePartners'];
+        const allowed = ['setRating', 'setDescription', 'setLocation', 'setFavorite', 'trashAsset', 'tagAsset', 'renamePerson', 'setPersonHidden', 'assignFace', 'addAssetToAlbum', 'removeAssetFromAlbum', 'renameAlbum', 'addAsset', 'deleteAsset', 'setFileCreatedAt', 'touchAsset', 'setTimelinePartners', 'setPersonInSharedCluster'];
         if (!allowed.includes(op)) return sendJson(res, 400, errorBody(400, `unknown mutation ${op}; one of ${allowed.join(', ')}`));
         const target = this.library as unknown as Record<string, (...a: unknown[]) => unknown>;
         const result = target[op](...(args ?? []));

@@ -1,5 +1,5 @@
 /**
- * Validates simulator traffic against Immich's OpenAPI spec (v3.1) with ajv. Both directions are
+ * Validates simulator traffic against Immich's OpenAPI spec (v3.1, or v3.2 derived from it: spec-v3.2.ts) with ajv. Both directions are
  * checked: a request our client sends that the spec does not allow, and a response the simulator
  * produces that the spec does not describe, are both recorded as violations.
  */
@@ -7,6 +7,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import * as fs from 'node:fs';
 import { openApiPath } from './paths';
+import { deriveV32Spec } from './spec-v3.2';
 
 type Json = Record<string, unknown>;
 
@@ -69,8 +70,9 @@ export class SpecValidator {
   private readonly operations: OperationSpec[] = [];
   private readonly ajv: Ajv;
 
-  constructor(specPath = openApiPath()) {
-    const raw = JSON.parse(fs.readFileSync(specPath, 'utf8')) as Json;
+  /** `source`: the path of an openapi.json, or a parsed spec. */
+  constructor(source: string | Json = openApiPath()) {
+    const raw = typeof source === 'string' ? (JSON.parse(fs.readFileSync(source, 'utf8')) as Json) : source;
     const spec = convertNullable(raw) as Json;
     // allErrors off: the first problem is enough to fail a test, and 1000-asset pages validate faster
     this.ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true });
@@ -208,9 +210,17 @@ function coerce(value: string, schema: Json): unknown {
   return value;
 }
 
-let shared: SpecValidator | null = null;
-/** Compiling the spec takes a moment; simulators in one process share one validator. */
-export function sharedSpecValidator(): SpecValidator {
-  shared ??= new SpecValidator();
-  return shared;
+/** The API versions the simulator speaks: v3.1 from shared/immich/openapi.json, v3.2 derived from it (spec-v3.2.ts). */
+export type ApiVersion = '3.1' | '3.2';
+
+const shared = new Map<ApiVersion, SpecValidator>();
+/** Compiling the spec takes a moment; simulators of one API version in one process share one validator. */
+export function sharedSpecValidator(api: ApiVersion = '3.1'): SpecValidator {
+  let validator = shared.get(api);
+  if (!validator) {
+    const v31 = JSON.parse(fs.readFileSync(openApiPath(), 'utf8')) as Json;
+    validator = new SpecValidator(api === '3.2' ? deriveV32Spec(v31) : v31);
+    shared.set(api, validator);
+  }
+  return validator;
 }

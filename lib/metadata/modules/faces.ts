@@ -28,6 +28,7 @@ import {
 import { leavesUnder, toStringList } from '../keywords';
 import type { BuildOptions, ModuleOutcome } from '../options';
 import { PEOPLE_ROOT, type FacesPlan, type NormalizedBox, type PlannedFace } from '../types';
+import { unassignedFacesMayBeNamed } from './people';
 
 /** Immich floors to whole pixels when it reads regions, so an echo of our own write may be 1 px off. */
 export const FACE_TOLERANCE_PX = 1.5;
@@ -75,6 +76,7 @@ export function planFaces(asset: ImmichAssetDetails, options: BuildOptions): Mod
     plan: {
       faces,
       replaceForeignRegions: options.replaceForeignRegions,
+      ...(unassignedFacesMayBeNamed(asset) ? { keepUnlistedPeople: true } : {}),
       microsoftRegions: options.microsoftRegions,
       fallbackStoredWidth: asset.exif.exifImageWidth,
       fallbackStoredHeight: asset.exif.exifImageHeight,
@@ -166,27 +168,34 @@ export function diffFaces(plan: FacesPlan, ctx: DiffContext): void {
     return;
   }
 
-  const ownedNames = ownedFaceNames(plan, ctx);
-  diffMwgRegions(plan, ctx, ownedNames, storedWidth, storedHeight, orientation);
-  if (plan.microsoftRegions) diffMicrosoftRegions(plan, ctx, ownedNames, storedWidth, storedHeight, orientation);
+  const { owned, kept } = faceNames(plan, ctx);
+  diffMwgRegions(plan, ctx, owned, kept, storedWidth, storedHeight, orientation);
+  if (plan.microsoftRegions) diffMicrosoftRegions(plan, ctx, owned, kept, storedWidth, storedHeight, orientation);
 }
 
-function ownedFaceNames(plan: FacesPlan, ctx: DiffContext): Set<string> {
-  const ownedNames = leavesUnder(
+/**
+ * `owned`: names whose regions we write (and replace): the people we planned and the file's People| keywords.
+ * `kept`: with keepUnlistedPeople, the file's people we did not plan: their regions stay, even with replaceForeignRegions.
+ */
+function faceNames(plan: FacesPlan, ctx: DiffContext): { owned: Set<string>; kept: Set<string> } {
+  const filePeople = leavesUnder(
     {
       hierarchicalSubject: toStringList(ctx.read('XMP-lr:HierarchicalSubject')),
       tagsList: toStringList(ctx.read('XMP-digiKam:TagsList')),
     },
     [PEOPLE_ROOT],
   );
-  for (const face of plan.faces) ownedNames.add(face.name);
-  return ownedNames;
+  const planned = new Set(plan.faces.map((face) => face.name));
+  if (plan.keepUnlistedPeople) return { owned: planned, kept: new Set([...filePeople].filter((name) => !planned.has(name))) };
+  for (const name of planned) filePeople.add(name);
+  return { owned: filePeople, kept: new Set() };
 }
 
 function diffMwgRegions(
   plan: FacesPlan,
   ctx: DiffContext,
   ownedNames: Set<string>,
+  keptNames: Set<string>,
   storedWidth: number,
   storedHeight: number,
   orientation: ExifOrientation,
@@ -194,8 +203,9 @@ function diffMwgRegions(
   const info = (ctx.read('XMP-mwg-rs:RegionInfo') ?? null) as RegionInfo | null;
   const regions: Region[] = info?.RegionList === undefined ? [] : Array.isArray(info.RegionList) ? info.RegionList : [info.RegionList];
   const isOurs = (r: Region) => typeof r.Name === 'string' && ownedNames.has(r.Name) && (r.Type === undefined || r.Type === 'Face');
+  const isKept = (r: Region) => typeof r.Name === 'string' && keptNames.has(r.Name);
   const ours = regions.filter(isOurs);
-  const foreign = plan.replaceForeignRegions ? [] : regions.filter((r) => !isOurs(r));
+  const foreign = regions.filter((r) => !isOurs(r) && (!plan.replaceForeignRegions || isKept(r)));
 
   const wanted: Region[] = plan.faces.map((face) => ({
     Area: regionArea(face.displayed, storedWidth, storedHeight, orientation),
@@ -240,6 +250,7 @@ function diffMicrosoftRegions(
   plan: FacesPlan,
   ctx: DiffContext,
   ownedNames: Set<string>,
+  keptNames: Set<string>,
   storedWidth: number,
   storedHeight: number,
   orientation: ExifOrientation,
@@ -247,8 +258,9 @@ function diffMicrosoftRegions(
   const info = (ctx.read(MP_REGION_TAG) ?? null) as MpRegionInfo | null;
   const regions: MpRegion[] = info?.Regions === undefined ? [] : Array.isArray(info.Regions) ? info.Regions : [info.Regions];
   const isOurs = (r: MpRegion) => typeof r.PersonDisplayName === 'string' && ownedNames.has(r.PersonDisplayName);
+  const isKept = (r: MpRegion) => typeof r.PersonDisplayName === 'string' && keptNames.has(r.PersonDisplayName);
   const ours = regions.filter(isOurs);
-  const foreign = plan.replaceForeignRegions ? [] : regions.filter((r) => !isOurs(r));
+  const foreign = regions.filter((r) => !isOurs(r) && (!plan.replaceForeignRegions || isKept(r)));
   const wanted: MpRegion[] = plan.faces.map((face) => {
     const area = regionArea(face.displayed, storedWidth, storedHeight, orientation);
     return { PersonDisplayName: face.name, Rectangle: formatMpRectangle(boxToMpRectangle(mwgAreaToBox(area))) };

@@ -1,6 +1,6 @@
 /** The keyword lists people, albums and tags share, diffed together so each list is written once. */
 import type { DiffContext } from '../diffContext';
-import { hierarchyValue, leavesUnder, mergeKeywords, sameList, toStringList, type KeywordIntent, type KeywordLists } from '../keywords';
+import { hierarchyValue, leavesUnder, mergeKeywords, sameList, toStringList, unique, type KeywordIntent, type KeywordLists } from '../keywords';
 import { iptcKeyword } from '../text';
 import { ALBUMS_ROOT, PEOPLE_ROOT, type MetadataPlan } from '../types';
 import { tagLeaf } from './tags';
@@ -58,9 +58,19 @@ export function readKeywordLists(ctx: DiffContext): KeywordLists {
   };
 }
 
-export function diffKeywords(plan: MetadataPlan, ctx: DiffContext): void {
+/** The file's people Immich does not list, when they must be kept (PeoplePlan.keepUnlistedPeople). */
+function keptUnlistedPeople(plan: MetadataPlan, current: KeywordLists): string[] {
+  if (!plan.people?.keepUnlistedPeople) return [];
+  const listed = new Set(plan.people.names);
+  return unique([...leavesUnder(current, [PEOPLE_ROOT]), ...current.personInImage]).filter((name) => !listed.has(name));
+}
+
+export function diffKeywords(planned: MetadataPlan, ctx: DiffContext): void {
   const current = readKeywordLists(ctx);
-  if (plan.people && plan.people.names.length === 0) {
+  const unlisted = keptUnlistedPeople(planned, current);
+  const plan = unlisted.length > 0 && planned.people ? { ...planned, people: { ...planned.people, names: [...planned.people.names, ...unlisted] } } : planned;
+  if (unlisted.length > 0) ctx.note(`Immich shows faces without a person (a shared face cluster may own them); the file's people Immich does not list are kept (${unlisted.join(', ')})`);
+  else if (plan.people && plan.people.names.length === 0) {
     const kept = [...leavesUnder(current, [PEOPLE_ROOT])];
     if (kept.length > 0) ctx.note(`Immich lists no people for this asset; the file's people are kept (${kept.join(', ')})`);
   }
