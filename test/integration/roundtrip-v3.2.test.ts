@@ -12,7 +12,7 @@ import * as path from 'path';
 import { createExifTool } from '../../lib/files/exiftoolPool';
 import type { AssetWriteResult } from '../../lib/files/types';
 import { ImmichClient } from '../../lib/immich/client';
-import { AxiosTransport } from '../../lib/immich/transport';
+import { AxiosTransport } from '../../cli/axiosTransport';
 import { ALL_MODULES, type ModuleName } from '../../lib/metadata/types';
 import { runSync, type RunSyncSettings } from '../../lib/sync/runSync';
 import { FileStateStore } from '../../lib/sync/stateStore';
