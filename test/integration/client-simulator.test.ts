@@ -5,6 +5,7 @@
 import { inspect } from 'node:util';
 import { ImmichApiError } from '../../lib/immich/errors';
 import type { ImmichAssetSummary } from '../../lib/immich/types';
+import { readSearchRequest } from '../simulator/search-v3.2';
 import { collect, fastClient, tempDir } from '../simulator/testClient';
 import { createSampleLibrary, createSyntheticLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
 
@@ -45,7 +46,8 @@ describe('search paging', () => {
     const visible = [...sample.library.allAssets()].filter((a) => a.deletedAt === null && a.visibility !== 'locked');
     expect(all.map((a) => a.id).sort()).toEqual(visible.map((a) => a.id).sort());
     expect(sim.requestCount('POST /search/metadata')).toBe(Math.ceil(visible.length / 4));
-    const pages = sim.requests('POST /search/metadata').map((r) => (r.body as { page: number }).page);
+    // the page each request asked for, as the server reads it (a page number, or a v3.2 cursor)
+    const pages = sim.requests('POST /search/metadata').map((r) => readSearchRequest(r.body as Record<string, unknown>).flat.page);
     expect(pages).toEqual(Array.from({ length: pages.length }, (_, i) => i + 1));
     // oldest first by capture time
     const times = all.map((a) => Date.parse(a.fileCreatedAt));
@@ -109,7 +111,9 @@ describe('filters', () => {
       withPeople: true,
       order: 'desc',
     });
-    expect(sim.requests('POST /search/metadata')[0].body).toEqual({
+    // as the server reads it: the flat fields (v3.1), or the v3.2 filter shape read back into them
+    // (withDeleted left out means false, as on Immich)
+    expect({ withDeleted: false, ...readSearchRequest(sim.requests('POST /search/metadata')[0].body as Record<string, unknown>).flat }).toEqual({
       type: 'IMAGE',
       updatedAfter: '2019-12-31T22:00:00.000Z',
       updatedBefore: '2030-01-01T00:00:00.000Z',

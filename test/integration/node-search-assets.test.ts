@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { inspect } from 'node:util';
 import { ImmichSearchAssets } from '../../nodes/ImmichSearchAssets/ImmichSearchAssets.node';
 import { setRetryDefaults } from '../../nodes/shared/immichClient';
+import { readSearchRequest } from '../simulator/search-v3.2';
 import { tempDir } from '../simulator/testClient';
 import { loadNodeOptions, runNode } from '../helpers/n8nRunner';
 import { createSampleLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
@@ -58,7 +59,8 @@ test('filters and options reach Immich and select the assets', async () => {
   expect(items.map((i) => i.json.originalFileName)).toEqual(['portrait.jpg']);
   expect(items[0].json.exif).toMatchObject({ description: 'Мария и Пьер Кюри', rating: 5 });
   expect((items[0].json.people as Array<{ name: string }>).map((p) => p.name).sort()).toEqual(['Marie Curie', 'Pierre Curie']);
-  const body = sim.requests('POST /search/metadata')[0].body as Record<string, unknown>;
+  // as the server reads it, in either request shape; withDeleted left out means false, as on Immich
+  const body: Record<string, unknown> = { withDeleted: false, ...readSearchRequest(sim.requests('POST /search/metadata')[0].body as Record<string, unknown>).flat };
   expect(body).toMatchObject({ albumIds: [curie], personIds: [SAMPLE_PEOPLE.marie.id], isFavorite: true, type: 'IMAGE', withExif: true, withPeople: true, order: 'desc', withDeleted: false });
   expect(typeof body.takenAfter).toBe('string');
 });
