@@ -126,6 +126,7 @@ Files:
   --help, -h            show this text and exit
 
 Exit codes: 0 all assets fine, 1 some assets failed, 2 could not run (configuration, server, key),
+3 another run holds the state directory (nothing done; it is free again when that run ends),
 130/143 stopped by Ctrl-C/SIGTERM (the checkpoint is saved: continue with --resume).
 `;
 

@@ -2,7 +2,8 @@
 /**
  * Drop-in for the seed script `immich-ultra-sync.py`: same environment, same flags, same log file
  * name, plus a state directory, path mapping, sidecars and concurrency. Exit codes: 0 = every asset
- * fine, 1 = some assets failed, 2 = could not run (with what to fix).
+ * fine, 1 = some assets failed, 2 = could not run (with what to fix), 3 = another run holds the state
+ * directory (nothing done).
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
@@ -14,6 +15,7 @@ import { ImmichApiError, ServerContractError } from '../lib/immich/errors';
 import { AxiosTransport } from '../lib/immich/transport';
 import { clearAlbumCache } from '../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint } from '../lib/sync/checkpoint';
+import { acquireLease, describeBackOff, LeaseKeeper } from '../lib/sync/lease';
 import { runSync, SyncRunError, type RunSyncSummary } from '../lib/sync/runSync';
 import { FileStateStore } from '../lib/sync/stateStore';
 import { CliConfig, describeStart, LOG_FILE_NAME, parseCli, UsageError, USAGE } from './args';
@@ -22,6 +24,7 @@ import { coverageLine, Reporter, resultLine, summaryLine } from './output';
 export const EXIT_OK = 0;
 export const EXIT_SOME_FAILED = 1;
 export const EXIT_CANNOT_RUN = 2;
+export const EXIT_BACKED_OFF = 3;
 
 /** A problem with the setup, not with one asset: printed as is, exit code 2. */
 class SetupError extends Error {}
@@ -48,8 +51,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
+/**
+ * The whole run holds the state directory's lease (lib/sync/lease.ts), the same one n8n's template
+ * takes on its state folder: a second run at once (cron overlapping, another host) backs off instead
+ * of doing the same work.
+ */
 async function run(config: CliConfig, argv: string[], reporter: Reporter): Promise<number> {
   reporter.log(describeStart(config, argv));
+  const attempt = await acquireLease(config.stateDir, { run: 'command line' });
+  if (!attempt.acquired) {
+    reporter.line(describeBackOff(attempt.holder, `the state directory ${config.stateDir}`));
+    return EXIT_BACKED_OFF;
+  }
+  const lease = new LeaseKeeper(config.stateDir, attempt.lease);
+  try {
+    return await runHoldingLease(config, reporter, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function runHoldingLease(config: CliConfig, reporter: Reporter, lease: LeaseKeeper): Promise<number> {
   const store = new FileStateStore(config.stateDir);
 
   if (config.clearCheckpoint) {
@@ -133,6 +155,7 @@ async function run(config: CliConfig, argv: string[], reporter: Reporter): Promi
         onEvent: (message) => reporter.log(message),
         onResult: (result, asset) => {
           handled += 1;
+          lease.keepAlive().catch((error: unknown) => reporter.log(`could not renew the lease on ${config.stateDir}: ${messageOf(error)}`));
           const line = resultLine(result, asset.originalPath);
           if (line) reporter.line(line);
           else reporter.log(`unchanged ${result.file ?? asset.originalPath ?? result.assetId}`);

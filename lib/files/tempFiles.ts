@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'crypto';
 import { promises as fs } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 const TEMP_MARK = '.immich-sync-tmp-';
@@ -11,14 +12,27 @@ const TEMP_MARK = '.immich-sync-tmp-';
 const STALE_AFTER_MS = 60 * 60 * 1000;
 
 /**
- * `.photo.jpg.immich-sync-tmp-<pid>-<random>.jpg`: hidden, tagged with the writing process, and
- * ending in the original extension because ExifTool picks the output format from it.
+ * This host's name as it appears in temporary names: several hosts (n8n workers) may write to one
+ * shared library, and a pid alone is only unique on one host.
+ */
+export function hostTag(hostname: string = os.hostname()): string {
+  return hostname.replace(/[^A-Za-z0-9-]/g, '_').slice(0, 40) || 'host';
+}
+
+/** `<host>-<pid>-<random>`: unique across the hosts and processes writing into one folder. */
+export function uniqueTempSuffix(): string {
+  return `${hostTag()}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * `.photo.jpg.immich-sync-tmp-<host>-<pid>-<random>.jpg`: hidden, tagged with the writing host and
+ * process, and ending in the original extension because ExifTool picks the output format from it.
  */
 export function tempPathFor(file: string): string {
   const dir = path.dirname(file);
   const base = path.basename(file);
   const ext = path.extname(file);
-  const temp = path.join(dir, `.${base}${TEMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}${ext}`);
+  const temp = path.join(dir, `.${base}${TEMP_MARK}${uniqueTempSuffix()}${ext}`);
   inFlight.add(temp);
   return temp;
 }
@@ -33,8 +47,11 @@ export function isTempFileOf(file: string, candidateName: string): boolean {
   return parseTempName(path.basename(file), candidateName) !== null;
 }
 
-/** `base` null: a temp file of any file in the folder. */
-function parseTempName(base: string | null, candidateName: string): { pid: number } | null {
+/**
+ * `base` null: a temp file of any file in the folder. `host` is null for names of earlier versions,
+ * which carried only the pid.
+ */
+function parseTempName(base: string | null, candidateName: string): { host: string | null; pid: number } | null {
   let rest: string;
   if (base !== null) {
     const prefix = `.${base}${TEMP_MARK}`;
@@ -45,8 +62,8 @@ function parseTempName(base: string | null, candidateName: string): { pid: numbe
     if (!candidateName.startsWith('.') || at <= 1) return null;
     rest = candidateName.slice(at + TEMP_MARK.length);
   }
-  const match = /^(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(rest);
-  return match ? { pid: Number(match[1]) } : null;
+  const match = /^(?:([A-Za-z0-9_-]+)-)?(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(rest);
+  return match ? { host: match[1] ?? null, pid: Number(match[2]) } : null;
 }
 
 /** Removes leftovers for `file` from earlier, killed runs. Returns the removed paths. */
@@ -77,7 +94,9 @@ async function removeStale(dir: string, base: string | null): Promise<string[]> 
       if (inFlight.has(full)) continue; // ours, being written (each write removes its own in a finally)
       const old = Date.now() - st.mtimeMs > STALE_AFTER_MS;
       // Another live process may be writing it right now; our own pid only names a dead predecessor.
-      if (!old && parsed.pid !== process.pid && isProcessAlive(parsed.pid)) continue;
+      // Whether a process of another host lives cannot be seen from here: only age makes its file a leftover.
+      const otherHost = parsed.host !== null && parsed.host !== hostTag();
+      if (!old && (otherHost || (parsed.pid !== process.pid && isProcessAlive(parsed.pid)))) continue;
       await fs.unlink(full);
       removed.push(full);
     } catch {

@@ -57,6 +57,7 @@ function handledAsset(step: AssetStep, outcome: StepOutcome | null, missingReaso
   // Parked and repeated steps were not worked on: their retry entries stay as they are.
   if (step.parked) return { ...base, updatedAt: step.updatedAt, status: 'skipped', reason: 'parked', parkedSkip: true };
   if (step.repeat) return { ...base, updatedAt: step.updatedAt, status: 'skipped', reason: 'handled earlier in this run', parkedSkip: true };
+  if (step.otherPartition) return { ...base, updatedAt: step.updatedAt, status: 'skipped', reason: 'another partition', parkedSkip: true };
   if (!outcome) return { ...base, updatedAt: step.updatedAt, status: 'failed', reason: missingReason };
   return { ...base, updatedAt: outcome.updatedAt !== undefined ? outcome.updatedAt : step.updatedAt, status: outcome.status, reason: outcome.reason };
 }
@@ -138,6 +139,7 @@ function parseStep(raw: unknown): WorkStep | null {
   if (typeof raw.fileCreatedAt === 'string') step.fileCreatedAt = raw.fileCreatedAt;
   if (raw.parked === true) step.parked = true;
   if (raw.repeat === true) step.repeat = true;
+  if (raw.otherPartition === true) step.otherPartition = true;
   return step;
 }
 

@@ -191,8 +191,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncSummary> 
       if (step.origin === 'listing') counts.listed += 1;
       else counts.byId += 1;
     }
-    if (step.kind !== 'asset' || step.repeat) {
-      slot.done = true; // a listing end, or an asset this run already works on by id
+    if (step.kind !== 'asset' || step.repeat || step.otherPartition) {
+      slot.done = true; // a listing end, an asset this run already works on by id, or another partition's
       flush();
       return;
     }

@@ -1,9 +1,11 @@
 /**
- * Where the run loop keeps its state between runs. The command line uses files in a state directory;
- * n8n keeps the same JSON in workflow static data.
+ * Where the run loop keeps its state between runs: files in a state folder, for the command line and
+ * for the n8n template alike (lib/sync/stateFolder.ts says where; several hosts may share it).
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
+
+import { uniqueTempSuffix } from '../files/tempFiles';
 
 import { AlbumCache, parseAlbumCache } from './albumCache';
 import { parseCheckpoint, SyncCheckpoint } from './checkpoint';
@@ -58,8 +60,42 @@ export class FileStateStore implements SyncStateStore {
   private async writeJson(name: string, value: unknown): Promise<void> {
     await fs.mkdir(this.directory, { recursive: true });
     const target = path.join(this.directory, name);
-    const temp = `${target}.${process.pid}.tmp`;
+    // Unique across the hosts sharing the folder: two writers never share a temporary file.
+    const temp = `${target}.${uniqueTempSuffix()}.tmp`;
     await fs.writeFile(temp, JSON.stringify(value), 'utf8');
     await fs.rename(temp, target);
+  }
+}
+
+/**
+ * Reads through to another store and keeps every save until commit(): a plan that fails half way
+ * leaves the stored state as it was.
+ */
+export class StagedStateStore implements SyncStateStore {
+  private checkpoint: SyncCheckpoint | undefined;
+  private readonly caches = new Map<MembershipKind, AlbumCache | null>();
+
+  constructor(private readonly target: SyncStateStore) {}
+
+  async loadCheckpoint(): Promise<SyncCheckpoint> {
+    return this.checkpoint ?? this.target.loadCheckpoint();
+  }
+
+  async saveCheckpoint(checkpoint: SyncCheckpoint): Promise<void> {
+    this.checkpoint = checkpoint;
+  }
+
+  async loadMembershipCache(kind: MembershipKind): Promise<AlbumCache | null> {
+    return this.caches.has(kind) ? (this.caches.get(kind) ?? null) : this.target.loadMembershipCache(kind);
+  }
+
+  async saveMembershipCache(kind: MembershipKind, cache: AlbumCache | null): Promise<void> {
+    this.caches.set(kind, cache);
+  }
+
+  /** The checkpoint first, then the caches: a kill in between keeps the membership diff (see startRun). */
+  async commit(): Promise<void> {
+    if (this.checkpoint) await this.target.saveCheckpoint(this.checkpoint);
+    for (const [kind, cache] of this.caches) await this.target.saveMembershipCache(kind, cache);
   }
 }

@@ -29,6 +29,8 @@ import {
   type SyncCheckpoint,
 } from './checkpoint';
 import { walkListing, type SearchPager } from './listing';
+import { inPartition } from './partition';
+import type { Partition } from './stateFolder';
 import type { MembershipKind, SyncStateStore } from './stateStore';
 
 /** One asset to handle. */
@@ -45,6 +47,8 @@ export interface AssetStep {
   parked?: boolean;
   /** Handed out earlier in this run (as a retry or pending id): not worked on twice. */
   repeat?: boolean;
+  /** Listed, but another partition's asset: the cursor passes it, nobody here works on it. */
+  otherPartition?: boolean;
 }
 
 /** The current listing has no more assets: once the steps before it are recorded, the next source starts. */
@@ -81,6 +85,8 @@ export interface RunStartSettings {
   /** False for a dry run: nothing is stored. */
   persist: boolean;
   now: Date;
+  /** Only this partition's assets are added as changed (see partition.ts); the whole library by default. */
+  partition?: Partition;
   onEvent?: (message: string) => void;
 }
 
@@ -125,7 +131,8 @@ export async function startRun(client: DiscoveryClient, store: SyncStateStore, s
     : null;
   const tags = settings.discover.tags ? await membership('tags', async () => (await client.tagMembership()).byAsset) : null;
 
-  const changedAssetIds = [...(albums?.changedAssetIds ?? []), ...(tags?.changedAssetIds ?? [])];
+  // Another partition's changed assets are that partition's to handle: kept here they would never leave the pass.
+  const changedAssetIds = [...(albums?.changedAssetIds ?? []), ...(tags?.changedAssetIds ?? [])].filter((id) => inPartition(id, settings.partition));
   // A new full pass lists every asset anyway; any other pass must add them, or they would be missed.
   if (changedAssetIds.length > 0 && (plan.resumed || plan.passKind === 'incremental')) {
     checkpoint = addChangedAssets(checkpoint, { assetIds: changedAssetIds });
@@ -153,6 +160,8 @@ export interface PlanStepsOptions {
   pageSize: number;
   /** Asset steps to hand out at most; a listing end right behind the last one is still included. */
   maxAssets?: number;
+  /** Work only on this partition's assets; the others' are passed over (they do not count against maxAssets). */
+  partition?: Partition;
 }
 
 /** The run's work in order (see the module comment). Stop consuming at any point; nothing is lost. */
@@ -169,12 +178,13 @@ export async function* planSteps(client: SearchPager, start: Pick<RunStart, 'pla
     return step;
   };
 
-  for (const id of start.plan.retryIds) {
+  const ours = (id: string): boolean => inPartition(id, options.partition);
+  for (const id of start.plan.retryIds.filter(ours)) {
     if (budget <= 0) return;
     budget -= 1;
     yield byId('retry', id);
   }
-  for (const id of pendingAssetIds(checkpoint)) {
+  for (const id of pendingAssetIds(checkpoint).filter(ours)) {
     if (budget <= 0) return;
     budget -= 1;
     yield byId('pending', id);
@@ -184,8 +194,12 @@ export async function* planSteps(client: SearchPager, start: Pick<RunStart, 'pla
   for (let listing = currentListing(scratch); listing; listing = currentListing(scratch)) {
     for await (const asset of walkListing(client, listing, options.pageSize)) {
       if (budget <= 0) return; // the asset after the budget is not handed out: the next run lists it again
-      budget -= 1;
       const step: AssetStep = { kind: 'asset', origin: 'listing', id: asset.id, summary: asset, fileCreatedAt: asset.fileCreatedAt, updatedAt: asset.updatedAt };
+      if (!ours(asset.id)) {
+        yield { ...step, summary: null, otherPartition: true };
+        continue;
+      }
+      budget -= 1;
       if (isParked(checkpoint, asset)) step.parked = true;
       if (handedOut.has(asset.id)) step.repeat = true;
       yield step;
@@ -203,7 +217,7 @@ export async function takeSteps(steps: AsyncIterable<WorkStep>): Promise<WorkSte
   return taken;
 }
 
-/** Steps a worker must actually work on (not parked, not handed out twice). */
+/** Steps a worker must actually work on (not parked, not handed out twice, not another partition's). */
 export function needsWork(step: WorkStep): step is AssetStep {
-  return step.kind === 'asset' && !step.parked && !step.repeat;
+  return step.kind === 'asset' && !step.parked && !step.repeat && !step.otherPartition;
 }

@@ -1,19 +1,27 @@
 /**
  * Immich Search Assets in "Sync Batch (Checkpoint)" mode: instead of a fixed search, each run hands out
  * the next batch of the sync engine's work (lib/sync/workPlan.ts: retries, assets whose albums or tags
- * changed, then the pass's listings from the checkpoint cursor) and leaves the batch in workflow static
- * data for Write Metadata to record. This file only adapts n8n parameters and static data to the engine.
+ * changed, then the pass's listings from the checkpoint cursor). The checkpoint and caches live in the
+ * state folder (lib/sync/stateFolder.ts), which every n8n worker reads at the start of an execution; only
+ * the batch in flight, and where it came from, stay in workflow static data for Write Metadata to record
+ * in the same execution. This file only adapts n8n parameters to the engine.
  */
+import { promises as fs } from 'fs';
+import * as path from 'path';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { ImmichAssetSummary } from '../../lib/immich/types';
 import { clearAlbumCache, DEFAULT_ALBUM_CACHE_TTL_MS } from '../../lib/sync/albumCache';
 import { clearCheckpoint, describeCheckpoint, DEFAULT_FULL_RECONCILE_EVERY_DAYS } from '../../lib/sync/checkpoint';
+import { acquireLease, describeBackOff, releaseLease, type LeaseRecord } from '../../lib/sync/lease';
 import type { SearchPager } from '../../lib/sync/listing';
-import { recordBatch, workBatch } from '../../lib/sync/recorder';
+import { recordBatch, workBatch, type WorkBatch } from '../../lib/sync/recorder';
 import { scopeModules } from '../../lib/sync/scope';
+import { describePartition } from '../../lib/sync/partition';
+import { partitionProblem, resolveStateRoot, stateFolderFor, WHOLE_LIBRARY, type Partition } from '../../lib/sync/stateFolder';
+import { CHECKPOINT_FILE, FileStateStore, StagedStateStore, type SyncStateStore } from '../../lib/sync/stateStore';
 import { discoveryFor, needsWork, planSteps, startRun, takeSteps, type DiscoveryClient } from '../../lib/sync/workPlan';
-import { StaticDataStateStore, SYNC_STATE_KEY } from '../shared/staticDataStore';
+import { StaticDataStateStore } from '../shared/staticDataStore';
 
 export const SEARCH_MODE_PARAMETER = 'searchMode';
 export const SYNC_BATCH_MODE = 'syncBatch';
@@ -41,10 +49,39 @@ export const checkpointModeProperties: INodeProperties[] = [
   },
   {
     displayName:
-      'The checkpoint lives in this workflow\'s static data. n8n saves it when a production or CLI execution ends, not after a manual test run, so test runs always start from the same place.',
+      'The checkpoint lives in the State Folder, so every run (and every queue-mode worker) continues where the last one stopped, test runs in the editor included',
     name: 'checkpointNotice',
     type: 'notice',
     default: '',
+    displayOptions: showInSyncBatch,
+  },
+  {
+    displayName: 'State Folder',
+    name: 'stateFolder',
+    type: 'string',
+    default: '',
+    placeholder: '/library/.immich-metadata-sync',
+    description:
+      'Where the checkpoint and caches are kept, one subfolder per workflow. Empty: n8n\'s default file folder (~/.n8n-files/immich-metadata-sync). In queue mode use a folder every worker mounts, e.g. beside the library.',
+    displayOptions: showInSyncBatch,
+  },
+  {
+    displayName: 'Partitions',
+    name: 'partitionCount',
+    type: 'number',
+    typeOptions: { minValue: 1 },
+    default: 1,
+    description:
+      'Split the library into this many parts by a stable hash of the asset ID. N copies of this workflow (or N schedules), each with its own Partition, sync every asset exactly once between them, in parallel, each with its own checkpoint. 1 = the whole library.',
+    displayOptions: showInSyncBatch,
+  },
+  {
+    displayName: 'Partition',
+    name: 'partitionIndex',
+    type: 'number',
+    typeOptions: { minValue: 1 },
+    default: 1,
+    description: 'Which part this workflow syncs, from 1 to Partitions',
     displayOptions: showInSyncBatch,
   },
   {
@@ -100,6 +137,9 @@ export interface SyncBatchSettings {
   albumCacheTtlMs: number;
   resetCheckpoint: boolean;
   clearAlbumCache: boolean;
+  /** The State Folder setting as entered (empty = n8n's default file folder). */
+  stateFolder: string;
+  partition: Partition;
 }
 
 export function readSyncBatchSettings(context: Pick<IExecuteFunctions, 'getNodeParameter'>): SyncBatchSettings {
@@ -113,6 +153,8 @@ export function readSyncBatchSettings(context: Pick<IExecuteFunctions, 'getNodeP
     albumCacheTtlMs: number('albumCacheTtlHours', DEFAULT_ALBUM_CACHE_TTL_MS / 3600_000) * 3600_000,
     resetCheckpoint: context.getNodeParameter('resetCheckpoint', 0, false) === true,
     clearAlbumCache: context.getNodeParameter('clearAlbumCache', 0, false) === true,
+    stateFolder: String(context.getNodeParameter('stateFolder', 0, '') ?? ''),
+    partition: { index: Number(context.getNodeParameter('partitionIndex', 0, 1)), count: Number(context.getNodeParameter('partitionCount', 0, 1)) },
   };
 }
 
@@ -121,12 +163,25 @@ export type SyncBatchClient = DiscoveryClient & SearchPager;
 
 export type SyncBatchItem = ImmichAssetSummary | { id: string; syncOrigin: 'retry' | 'pending' };
 
+/** The one item of a run that found another run working on the same state folder. */
+export interface SyncBackOffItem {
+  syncBackedOff: true;
+  message: string;
+  stateFolder: string;
+  holder: LeaseRecord | null;
+}
+
 /**
- * One run's batch from the sync engine (lib/sync/workPlan.ts): the next Max Assets Per Run steps, kept in
- * static data for Write Metadata to record. When the batch emits nothing, its steps (parked assets,
- * listing ends) are recorded at once, because Write Metadata will not run on zero items.
+ * One run's batch from the sync engine (lib/sync/workPlan.ts): the next Max Assets Per Run steps, for
+ * Write Metadata to record. When the batch emits nothing, its steps (parked assets, listing ends) are
+ * recorded at once, because Write Metadata will not run on zero items; then no batch is returned.
  */
-export async function planSyncBatch(client: SyncBatchClient, store: StaticDataStateStore, settings: SyncBatchSettings, now: Date): Promise<{ items: SyncBatchItem[]; summary: string }> {
+export async function planSyncBatch(
+  client: SyncBatchClient,
+  store: SyncStateStore,
+  settings: Omit<SyncBatchSettings, 'stateFolder' | 'partition'> & { partition?: Partition },
+  now: Date,
+): Promise<{ items: SyncBatchItem[]; summary: string; batch: WorkBatch | null }> {
   if (settings.resetCheckpoint) await store.saveCheckpoint(clearCheckpoint());
   if (settings.clearAlbumCache) {
     // Clearing keeps the old membership as the diff's baseline, so changes made before are still found.
@@ -141,38 +196,79 @@ export async function planSyncBatch(client: SyncBatchClient, store: StaticDataSt
     albumCacheTtlMs: settings.albumCacheTtlMs,
     persist: true,
     now,
+    partition: settings.partition,
   });
-  const steps = await takeSteps(planSteps(client, start, { pageSize: Math.min(1000, settings.maxAssetsPerRun + 1), maxAssets: settings.maxAssetsPerRun }));
+  const steps = await takeSteps(
+    planSteps(client, start, { pageSize: Math.min(1000, settings.maxAssetsPerRun + 1), maxAssets: settings.maxAssetsPerRun, partition: settings.partition }),
+  );
   const items: SyncBatchItem[] = steps.filter(needsWork).map((step) => step.summary ?? { id: step.id, syncOrigin: step.origin as 'retry' | 'pending' });
-  const batch = workBatch(start.checkpoint, steps, now);
+  let batch: WorkBatch | null = workBatch(start.checkpoint, steps, now);
   let checkpoint = start.checkpoint;
   if (items.length === 0) {
     checkpoint = recordBatch(checkpoint, batch, [], { now });
     await store.saveCheckpoint(checkpoint);
-    store.saveBatch(null);
-  } else {
-    store.saveBatch(batch);
+    batch = null;
   }
   const taken = steps.filter((step) => step.kind === 'asset').length;
-  return { items, summary: `${items.length} assets handed out (${taken} taken from the plan); ${describeCheckpoint(checkpoint)}` };
+  const of = settings.partition && settings.partition.count > 1 ? ` of ${describePartition(settings.partition)}` : '';
+  return { items, batch, summary: `${items.length} assets${of} handed out (${taken} taken from the plan); ${describeCheckpoint(checkpoint)}` };
+}
+
+/** The state folder of this workflow (and partition) under the State Folder setting. */
+export function syncStateFolder(context: Pick<IExecuteFunctions, 'getWorkflow' | 'getNode'>, setting: string, partition: Partition = WHOLE_LIBRARY): string {
+  const workflowId = context.getWorkflow().id;
+  if (!workflowId) {
+    throw new NodeOperationError(context.getNode(), 'This workflow has no id yet: save it once, so the sync checkpoint has a folder of its own.');
+  }
+  return stateFolderFor(resolveStateRoot(setting), `workflow-${workflowId}`, partition);
+}
+
+/**
+ * Versions before the state folder kept the checkpoint in static data. A folder without a checkpoint
+ * takes it over once (regular mode keeps its progress across the upgrade); after that static data holds
+ * only the batch in flight.
+ */
+async function adoptStaticDataState(folder: string, legacy: StaticDataStateStore, store: SyncStateStore): Promise<void> {
+  if (!legacy.hasState()) return;
+  const exists = await fs.access(path.join(folder, CHECKPOINT_FILE)).then(() => true, () => false);
+  if (!exists) {
+    await store.saveCheckpoint(await legacy.loadCheckpoint());
+    for (const kind of ['albums', 'tags'] as const) await store.saveMembershipCache(kind, await legacy.loadMembershipCache(kind));
+  }
 }
 
 /** Search Assets' execute for the sync-batch mode. */
 export async function executeSyncBatch(this: IExecuteFunctions, client: SyncBatchClient): Promise<INodeExecutionData[][]> {
   const settings = readSyncBatchSettings(this);
-  // Planned on a scratch copy of the state: a failure leaves the stored state as it was.
-  const staticData = this.getWorkflowStaticData('global');
-  const scratch: IDataObject = { [SYNC_STATE_KEY]: staticData[SYNC_STATE_KEY] ?? {} };
-  const store = new StaticDataStateStore({ getWorkflowStaticData: () => scratch });
+  const problem = partitionProblem(settings.partition);
+  if (problem) throw new NodeOperationError(this.getNode(), `Partition: ${problem}`, { description: 'Set Partitions to N and Partition to 1..N, a different one on each copy of the workflow.' });
+  const folder = syncStateFolder(this, settings.stateFolder, settings.partition);
+  const inFlight = new StaticDataStateStore(this);
+  inFlight.saveBatch(null);
+  // Held from planning until Write Metadata has recorded the batch: overlapping executions and other
+  // workers back off instead of handing out the same assets.
+  const attempt = await acquireLease(folder, { run: `n8n execution ${this.getExecutionId() ?? '(unsaved)'}` });
+  if (!attempt.acquired) {
+    const backOff: SyncBackOffItem = { syncBackedOff: true, message: describeBackOff(attempt.holder), stateFolder: folder, holder: attempt.holder };
+    this.logger.info(`Immich sync batch: ${backOff.message}`);
+    return [[{ json: backOff as unknown as IDataObject, pairedItem: { item: 0 } }]];
+  }
+  // Planned on a staged copy of the state: a failure leaves the stored state as it was.
+  const staged = new StagedStateStore(new FileStateStore(folder));
   let planned;
   try {
-    planned = await planSyncBatch(client, store, settings, new Date());
+    await adoptStaticDataState(folder, inFlight, staged);
+    planned = await planSyncBatch(client, staged, settings, new Date());
+    await staged.commit();
+    inFlight.dropState();
   } catch (error) {
+    await releaseLease(folder, attempt.lease);
     throw new NodeOperationError(this.getNode(), error as Error, {
-      description: 'The sync checkpoint was not changed; the next run starts from the same place.',
+      description: `The sync checkpoint in ${folder} was not changed; the next run starts from the same place.`,
     });
   }
-  staticData[SYNC_STATE_KEY] = scratch[SYNC_STATE_KEY];
-  this.logger.info(`Immich sync batch: ${planned.summary}`);
-  return [planned.items.map((json) => ({ json: { ...json }, pairedItem: { item: 0 } }))];
+  if (planned.batch) inFlight.saveBatch(planned.batch, { stateFolder: folder, lease: attempt.lease });
+  else await releaseLease(folder, attempt.lease); // nothing handed out: Write Metadata will not run
+  this.logger.info(`Immich sync batch (state in ${folder}): ${planned.summary}`);
+  return [planned.items.map((json) => ({ json: { ...json } as IDataObject, pairedItem: { item: 0 } }))];
 }

@@ -1,5 +1,6 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
+import { releaseBatchLease } from './checkpointRecord';
 import { writeMetadataProperties } from './description';
 import { executeWriteMetadata } from './execute';
 
@@ -20,6 +21,14 @@ export class ImmichWriteMetadata implements INodeType {
   };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-    return executeWriteMetadata.call(this);
+    let finished = false;
+    try {
+      const output = await executeWriteMetadata.call(this);
+      finished = true;
+      return output;
+    } finally {
+      // Failed before recording: the next run may plan the same batch again at once instead of waiting for the lease to expire.
+      if (!finished) await releaseBatchLease(this);
+    }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * After Write Metadata: records what happened to the batch Search Assets handed out (Sync Batch mode)
- * through the sync engine's recorder (lib/sync/recorder.ts), so the next run resumes behind the handled
- * assets and retries the failed ones.
+ * through the sync engine's recorder (lib/sync/recorder.ts), into the state folder the batch was planned
+ * from, so the next run (on any worker) resumes behind the handled assets and retries the failed ones.
  *
  * Every asset of the batch counts as handled once this runs: an asset that reached Write Metadata has
  * its result; one that fell out earlier (an upstream node failed for it with Continue On Fail) is
@@ -11,7 +11,9 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import type { AssetWriteResult } from '../../lib/files/types';
 import { applyScope, describeCheckpoint, type SyncCheckpoint } from '../../lib/sync/checkpoint';
+import { LeaseKeeper, parseLeaseRecord } from '../../lib/sync/lease';
 import { recordBatch, type BatchResult } from '../../lib/sync/recorder';
+import { FileStateStore } from '../../lib/sync/stateStore';
 import { StaticDataStateStore } from '../shared/staticDataStore';
 
 export type ResultLike = BatchResult & Partial<Pick<AssetWriteResult, 'dryRun'>>;
@@ -19,11 +21,28 @@ export type ResultLike = BatchResult & Partial<Pick<AssetWriteResult, 'dryRun'>>
 export interface CheckpointRecordOutcome {
   /** False when Search Assets is not in Sync Batch mode (there is nothing to record). */
   hadBatch: boolean;
+  /** The state folder recorded into. */
+  stateFolder?: string;
   recorded: boolean;
   /** Why nothing was recorded (no batch, dry run, scope changed). */
   note?: string;
   checkpoint: SyncCheckpoint;
   summary: string;
+}
+
+/**
+ * The lease Search Assets took for the batch in flight, kept alive while the batch is written (call
+ * keepAlive() as results come in); null without a batch.
+ */
+export function batchLeaseKeeper(context: Pick<IExecuteFunctions, 'getWorkflowStaticData'>): LeaseKeeper | null {
+  const home = new StaticDataStateStore(context).loadBatchHome();
+  const lease = home ? parseLeaseRecord(home.lease) : null;
+  return home && lease ? new LeaseKeeper(home.stateFolder, lease) : null;
+}
+
+/** Gives up the batch's lease (Write Metadata failed before recording). */
+export async function releaseBatchLease(context: Pick<IExecuteFunctions, 'getWorkflowStaticData'>): Promise<void> {
+  await batchLeaseKeeper(context)?.release();
 }
 
 /**
@@ -36,22 +55,50 @@ export async function recordCheckpointResults(
   results: readonly ResultLike[],
   scope: string | null,
   now: Date = new Date(),
+  keeper: LeaseKeeper | null = batchLeaseKeeper(context),
 ): Promise<CheckpointRecordOutcome> {
-  const store = new StaticDataStateStore(context);
-  const batch = store.loadBatch();
+  try {
+    return await recordUnderLease(context, results, scope, now, keeper);
+  } finally {
+    // The next run may start as soon as this batch is recorded (or given up).
+    await keeper?.release();
+  }
+}
+
+async function recordUnderLease(
+  context: Pick<IExecuteFunctions, 'getWorkflowStaticData'>,
+  results: readonly ResultLike[],
+  scope: string | null,
+  now: Date,
+  keeper: LeaseKeeper | null,
+): Promise<CheckpointRecordOutcome> {
+  const inFlight = new StaticDataStateStore(context);
+  const batch = inFlight.loadBatch();
+  const home = inFlight.loadBatchHome();
+  if (!batch || !home) {
+    const none = await inFlight.loadCheckpoint();
+    return { hadBatch: false, recorded: false, note: 'no sync batch to record (Search Assets is not in Sync Batch mode)', checkpoint: none, summary: describeCheckpoint(none) };
+  }
+  const stateFolder = home.stateFolder;
+  const store = new FileStateStore(stateFolder);
   const stored = await store.loadCheckpoint();
-  const unchanged = (note: string): CheckpointRecordOutcome => ({ hadBatch: batch !== null, recorded: false, note, checkpoint: stored, summary: describeCheckpoint(stored) });
-  if (!batch) return unchanged('no sync batch to record (Search Assets is not in Sync Batch mode)');
+  const unchanged = (note: string): CheckpointRecordOutcome => ({ hadBatch: true, stateFolder, recorded: false, note, checkpoint: stored, summary: describeCheckpoint(stored) });
   if (results.length > 0 && results.every((r) => r.dryRun === true)) {
     // A dry run writes nothing, so the checkpoint must not move: the real run has to handle these assets.
     return unchanged('dry run: checkpoint not moved');
   }
+  if (keeper && !(await keeper.keepAlive())) {
+    inFlight.saveBatch(null);
+    // The run that took the lease over planned from the same checkpoint and handles these assets itself.
+    return unchanged('this run was away longer than its lease lasts and another run took the sync over: its results are not recorded (the files written are correct)');
+  }
   const scoped = scope === null ? { checkpoint: stored, scopeChanged: false } : applyScope(stored, scope);
-  store.saveBatch(null);
+  inFlight.saveBatch(null);
   if (scoped.scopeChanged) {
     await store.saveCheckpoint(scoped.checkpoint);
     return {
       hadBatch: true,
+      stateFolder,
       recorded: false,
       note: 'modules, target or path mapping changed since the stored progress: the next run starts over with a full pass',
       checkpoint: scoped.checkpoint,
@@ -61,5 +108,5 @@ export async function recordCheckpointResults(
   const checkpoint = recordBatch(scoped.checkpoint, batch, results, { now });
   await store.saveCheckpoint(checkpoint);
   const taken = batch.steps.filter((step) => step.kind === 'asset').length;
-  return { hadBatch: true, recorded: true, checkpoint, summary: `${taken} assets recorded; ${describeCheckpoint(checkpoint)}` };
+  return { hadBatch: true, stateFolder, recorded: true, checkpoint, summary: `${taken} assets recorded; ${describeCheckpoint(checkpoint)}` };
 }

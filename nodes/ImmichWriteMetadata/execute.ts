@@ -10,7 +10,7 @@ import { settleWithConcurrency } from '../../lib/immich/concurrency';
 import type { MetadataPlan, ModuleName } from '../../lib/metadata/types';
 import { syncScope } from '../../lib/sync/scope';
 import { syncAsset, type SyncContext } from '../../lib/sync/syncAsset';
-import { recordCheckpointResults } from './checkpointRecord';
+import { batchLeaseKeeper, recordCheckpointResults } from './checkpointRecord';
 import { attachFacePreview, facePreviewFor, wantsFacePreview, type FacePreviewMode } from './facePreviewOutput';
 import type { FacePreview } from '../../lib/preview/facePreview';
 
@@ -117,6 +117,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   const previewMode = this.getNodeParameter('facePreview', 0, 'dryRun') as FacePreviewMode;
   const previews: (FacePreview | null)[] = items.map(() => null);
   let settled;
+  const lease = batchLeaseKeeper(this);
   try {
     try {
       await assertExifToolRuns(exiftool);
@@ -130,6 +131,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
       if (wantsFacePreview(previewMode, settings[i].dryRun, asset.metadataPlan)) {
         previews[i] = await facePreviewFor(exiftool!, asset, settings[i], result);
       }
+      await lease?.keepAlive(); // a long batch keeps the sync's lease
       return result;
     });
   } finally {
@@ -137,7 +139,7 @@ export async function executeWriteMetadata(this: IExecuteFunctions): Promise<INo
   }
 
   const results = settled.map((s, i) => (s.ok ? s.value : failedResult(items[i].json, s.error.message, settings[i].dryRun)));
-  const recorded = await recordCheckpointResults(this, results, scopeOf(items, settings[0]));
+  const recorded = await recordCheckpointResults(this, results, scopeOf(items, settings[0]), new Date(), lease);
   if (recorded.hadBatch) this.logger.info(`Immich sync checkpoint: ${recorded.note ?? recorded.summary}`);
 
   const continueOnFail = this.continueOnFail();

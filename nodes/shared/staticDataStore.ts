@@ -1,11 +1,13 @@
 /**
- * The sync state's home inside n8n: the workflow's global static data, shared by Immich Search Assets
- * (which plans a batch) and Immich Write Metadata (which records it). It holds the same JSON the command
- * line keeps in its state folder, plus the batch in flight.
+ * The workflow's global static data, shared in memory by the nodes of one execution: Immich Search
+ * Assets leaves the batch in flight there (and the state folder it was planned from) for Immich Write
+ * Metadata to record. It is not the home of the checkpoint: n8n saves static data only when an execution
+ * ends, and in queue mode a worker never reads it back (n8n-io/n8n#17321), so the checkpoint lives in the
+ * state folder (lib/sync/stateFolder.ts). Versions before kept the checkpoint here; Search Assets takes
+ * it over once (the SyncStateStore methods read it).
  *
- * n8n persists static data only when an execution of an active or CLI-started workflow ends, and never
- * for manual test runs; it saves only when a top-level key is assigned, so every save assigns a whole
- * new value instead of mutating the stored one.
+ * n8n saves static data only when a top-level key is assigned, so every save assigns a whole new value
+ * instead of mutating the stored one.
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { parseAlbumCache, type AlbumCache } from '../../lib/sync/albumCache';
@@ -19,6 +21,12 @@ export const SYNC_STATE_KEY = 'immichMetadataSync';
 const CACHE_KEYS: Record<MembershipKind, string> = { albums: 'albumCache', tags: 'tagCache' };
 
 type StaticDataOwner = Pick<IExecuteFunctions, 'getWorkflowStaticData'>;
+
+/** Where the batch in flight came from; `lease` is the lease record held for it (lib/sync/lease.ts), if any. */
+export interface BatchHome {
+  stateFolder: string;
+  lease?: unknown;
+}
 
 export class StaticDataStateStore implements SyncStateStore {
   constructor(private readonly context: StaticDataOwner) {}
@@ -44,8 +52,26 @@ export class StaticDataStateStore implements SyncStateStore {
     return parseWorkBatch(this.read().batch);
   }
 
-  saveBatch(batch: WorkBatch | null): void {
-    this.write({ batch });
+  /** Where the batch in flight was planned: Write Metadata records it there. */
+  loadBatchHome(): BatchHome | null {
+    const home = this.read().batchHome;
+    if (typeof home !== 'object' || home === null || typeof (home as BatchHome).stateFolder !== 'string') return null;
+    return home as BatchHome;
+  }
+
+  saveBatch(batch: WorkBatch | null, home: BatchHome | null = null): void {
+    this.write({ batch, batchHome: batch === null ? null : home });
+  }
+
+  /** True when a checkpoint or cache of a version before the state folder is stored here. */
+  hasState(): boolean {
+    const stored = this.read();
+    return [stored.checkpoint, ...Object.values(CACHE_KEYS).map((key) => stored[key])].some((value) => value !== undefined && value !== null);
+  }
+
+  /** Forgets the checkpoint and caches kept here (the state folder has them). */
+  dropState(): void {
+    if (this.hasState()) this.write({ checkpoint: null, albumCache: null, tagCache: null });
   }
 
   private read(): Record<string, unknown> {

@@ -10,7 +10,6 @@ import { ImmichClient } from '../../lib/immich/client';
 import { AxiosTransport } from '../../lib/immich/transport';
 import { createSampleLibrary, createSyntheticLibrary, startSimulator, type Simulator } from '../simulator';
 import { makeTreeWritable, SEARCH_NODE, TemplateEnvironment, type TemplateRun } from './templateEnvironment';
-import type { SyncCheckpoint } from '../../lib/sync/checkpoint';
 
 jest.setTimeout(20 * 60_000);
 
@@ -35,9 +34,8 @@ async function runPass(workflowId: string, maxRuns: number): Promise<{ listedTim
       const json = item as unknown as { id: string; syncOrigin?: string };
       if (!json.syncOrigin) listedTimes.set(json.id, (listedTimes.get(json.id) ?? 0) + 1);
     }
-    const data = await env.staticData(workflowId);
-    const state = (data.global as Record<string, unknown>)?.immichMetadataSync as { checkpoint: SyncCheckpoint };
-    if (state?.checkpoint?.pass === null && state.checkpoint.lastFullPassStartedAt) break;
+    const { checkpoint } = await env.syncState(workflowId);
+    if (checkpoint.pass === null && checkpoint.lastFullPassStartedAt) break;
   }
   return { listedTimes, runs };
 }

@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import { createSampleLibrary, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
-import { makeTreeWritable, TemplateEnvironment, type TemplateRun } from './templateEnvironment';
+import { makeTreeWritable, SEARCH_NODE, TemplateEnvironment, type TemplateRun } from './templateEnvironment';
 import type { SyncCheckpoint } from '../../lib/sync/checkpoint';
+import { acquireLease, releaseLease } from '../../lib/sync/lease';
 import { chooseEngine } from '../../lib/files/exiftoolPool';
 import { WasmExifTool } from '../../lib/files/wasmExifTool';
 
@@ -71,9 +72,8 @@ function writtenFiles(result: TemplateRun): string[] {
 }
 
 async function checkpointOf(): Promise<SyncCheckpoint & { albumCache?: unknown }> {
-  const data = await env.staticData();
-  const state = (data.global as Record<string, unknown>)?.immichMetadataSync as { checkpoint: SyncCheckpoint; albumCache: unknown };
-  expect(state).toBeDefined();
+  const state = await env.syncState();
+  expect(fs.existsSync(path.join(state.folder, 'checkpoint.json'))).toBe(true);
   return { ...state.checkpoint, albumCache: state.albumCache };
 }
 
@@ -121,7 +121,7 @@ test('first run writes Immich metadata into the files', async () => {
   expect(simulator.violations()).toEqual([]);
 });
 
-test('second run rewrites nothing and the checkpoint is in static data', async () => {
+test('second run rewrites nothing and the checkpoint is in the state folder', async () => {
   const result = await run();
   expect(writtenFiles(result)).toEqual([]);
   // the only asset handed out again is the damaged one, from the retry list
@@ -197,9 +197,35 @@ test('an asset that fails goes to the retry list and is written on the next run'
   expect(Object.keys((await checkpointOf()).retries)).toEqual([entry(DAMAGED).assetId]);
 });
 
+test('a run that finds another run holding the library backs off with one clear item and changes nothing; once the holder is done the next run works', async () => {
+  sample.library.setRating(entry('portrait.jpg').assetId, 2);
+  const { folder, checkpoint: before } = await env.syncState();
+  // another worker (another host) is in the middle of a batch: its lease is in the state folder
+  const other = await acquireLease(folder, { host: 'worker-2', pid: 4242, run: 'n8n execution 977' });
+  if (!other.acquired) throw new Error('the state folder is unexpectedly locked');
+  const files = fingerprint();
+  const backedOff = await run();
+  expect(backedOff.results).toEqual([]);
+  expect(backedOff.summary).toBeNull();
+  const items = backedOff.report.nodes[SEARCH_NODE].items as unknown as Array<Record<string, unknown>>;
+  expect(items).toHaveLength(1);
+  expect(items[0]).toMatchObject({ syncBackedOff: true, stateFolder: folder });
+  expect(String(items[0].message)).toBe(
+    `another run holds the library since ${other.lease.acquiredAt} (host worker-2, pid 4242, n8n execution 977; until ${other.lease.expiresAt} unless renewed); this run backs off`,
+  );
+  expect(backedOff.report.nodes['Get Asset Details']).toBeUndefined();
+  expect(changedFiles(files, fingerprint())).toEqual([]);
+  expect((await env.syncState()).checkpoint).toEqual(before);
+
+  expect(await releaseLease(folder, other.lease)).toBe(true);
+  const after = await run();
+  expect(writtenFiles(after)).toEqual([pathOf('portrait.jpg')]);
+  expect(fs.existsSync(path.join(folder, 'lease.json'))).toBe(false);
+});
+
 test('the API key appears in no n8n output or log', () => {
   const log = fs.existsSync(env.n8n.logFile) ? fs.readFileSync(env.n8n.logFile, 'utf8') : '';
-  expect(runs.length).toBe(5);
+  expect(runs.length).toBe(7);
   for (const result of runs) {
     expect(result.report.raw.stdout).not.toContain(simulator.apiKey);
     expect(result.report.raw.stderr).not.toContain(simulator.apiKey);

@@ -5,6 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AssetWriteResult } from '../../lib/files/types';
+import type { SyncCheckpoint } from '../../lib/sync/checkpoint';
+import type { AlbumCache } from '../../lib/sync/albumCache';
+import { stateFolderFor, type Partition } from '../../lib/sync/stateFolder';
+import { FileStateStore } from '../../lib/sync/stateStore';
 import { ensureN8n, findRepoRoot, N8nInstance, packPackage, type ExecutionReport, type N8nWorkflow } from './n8nHarness';
 
 export const TEMPLATE_FILE = path.join('templates', 'immich-metadata-sync.json');
@@ -43,6 +47,9 @@ export interface TemplateSettings {
   maxAssetsPerRun?: number;
   albumCacheTtlHours?: number;
   modules?: string[];
+  /** Search Assets' State Folder (the environment sets one inside its work folder). */
+  stateFolder?: string;
+  partition?: Partition;
 }
 
 export interface TemplateEnvironmentOptions {
@@ -78,6 +85,11 @@ export function fillInTemplate(template: N8nWorkflow, libraryPath: string, setti
   const search = node(SEARCH_NODE);
   if (settings.maxAssetsPerRun !== undefined) search.parameters.maxAssetsPerRun = settings.maxAssetsPerRun;
   if (settings.albumCacheTtlHours !== undefined) search.parameters.albumCacheTtlHours = settings.albumCacheTtlHours;
+  if (settings.stateFolder !== undefined) search.parameters.stateFolder = settings.stateFolder;
+  if (settings.partition !== undefined) {
+    search.parameters.partitionIndex = settings.partition.index;
+    search.parameters.partitionCount = settings.partition.count;
+  }
   if (settings.modules) node('Build Metadata Tags').parameters.modules = settings.modules;
   return workflow;
 }
@@ -100,6 +112,8 @@ export class TemplateEnvironment {
     readonly n8n: N8nInstance,
     readonly workflowId: string,
     readonly installMs: number,
+    /** The State Folder of every workflow imported here: inside the work folder, never the machine's ~/.n8n-files. */
+    readonly stateRoot: string,
   ) {}
 
   /** Ensures n8n, packs this package (dist/ must be built), installs it and imports credential and template. */
@@ -117,18 +131,21 @@ export class TemplateEnvironment {
     const installMs = Date.now() - started;
     progress('importing the Immich credential and the template workflow');
     await n8n.importCredentials([{ ...CREDENTIAL, type: 'immichApi', data: { url: options.immichUrl, apiKey: options.apiKey } }]);
-    const workflow = fillInTemplate(loadTemplate(repoRoot), options.libraryPath, options.settings);
+    const stateRoot = path.join(path.resolve(options.workDir), 'state');
+    const workflow = fillInTemplate(loadTemplate(repoRoot), options.libraryPath, { stateFolder: stateRoot, ...options.settings });
     await n8n.importWorkflow(workflow);
-    return new TemplateEnvironment(n8n, workflow.id as string, installMs);
+    return new TemplateEnvironment(n8n, workflow.id as string, installMs, stateRoot);
   }
 
   /**
    * Imports the template once more under another id: a second workflow has its own static data, so
    * its first run is a full pass that compares every file again.
    */
-  async importCopy(workflowId: string, libraryPath: string, settings: TemplateSettings = {}): Promise<string> {
-    const workflow = fillInTemplate(loadTemplate(), libraryPath, settings);
+  async importCopy(workflowId: string, libraryPath: string, settings: TemplateSettings = {}, staticData?: Record<string, unknown>): Promise<string> {
+    const workflow = fillInTemplate(loadTemplate(), libraryPath, { stateFolder: this.stateRoot, ...settings });
     workflow.id = workflowId;
+    // Importing over an existing workflow keeps its static data unless the file brings its own.
+    if (staticData) workflow.staticData = staticData;
     workflow.name = `${workflow.name} (${workflowId})`;
     await this.n8n.importWorkflow(workflow);
     return workflowId;
@@ -145,6 +162,13 @@ export class TemplateEnvironment {
       results: (report.nodes[WRITE_NODE]?.items ?? []) as unknown as AssetWriteResult[],
       batchSize: report.nodes[SEARCH_NODE]?.items.length ?? 0,
     };
+  }
+
+  /** The sync state of a workflow (and partition) as Search Assets and Write Metadata keep it in the state folder. */
+  async syncState(workflowId: string = this.workflowId, partition?: Partition): Promise<{ checkpoint: SyncCheckpoint; albumCache: AlbumCache | null; folder: string }> {
+    const folder = stateFolderFor(this.stateRoot, `workflow-${workflowId}`, partition);
+    const store = new FileStateStore(folder);
+    return { checkpoint: await store.loadCheckpoint(), albumCache: await store.loadMembershipCache('albums'), folder };
   }
 
   /** The workflow's static data as n8n stored it (`n8n export:workflow`). */

@@ -51,6 +51,8 @@ test('imported fresh it is safe: Dry Run on, sync-batch mode, a credential and a
   const search = template.nodes.find((n) => n.name === SEARCH_NODE)!;
   expect(write.parameters.dryRun).toBe(true);
   expect(search.parameters.searchMode).toBe('syncBatch');
+  // the checkpoint in n8n's default file folder, the whole library in one partition
+  expect(search.parameters).toMatchObject({ stateFolder: '', partitionCount: 1, partitionIndex: 1 });
   for (const node of ours.filter((n) => n.credentials)) expect(Object.keys(node.credentials!)).toEqual(['immichApi']);
   // one bad asset never stops the run
   for (const node of ours.filter((n) => n.name !== SEARCH_NODE)) expect(node.onError).toBe('continueRegularOutput');
@@ -60,10 +62,20 @@ test('imported fresh it is safe: Dry Run on, sync-batch mode, a credential and a
   expect(template.id).toBeUndefined();
 });
 
-test('sticky notes explain the setup, the checkpoint in static data and Dry Run', () => {
+test('sticky notes explain the setup, the checkpoint in the state folder and Dry Run', () => {
   const notes = template.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote').map((n) => String(n.parameters.content)).join('\n');
-  expect(notes).toMatch(/static data/);
-  expect(notes).toMatch(/manual test run/);
+  expect(notes).toMatch(/State Folder/);
+  expect(notes).toMatch(/queue-mode worker/);
   expect(notes).toMatch(/Dry Run/);
   expect(notes).toMatch(/Library Path/);
+});
+
+test('a run that backs off (another run holds the lease) stops at "Another Run Active?"; every asset goes on to the details', () => {
+  const connections = template.connections as Record<string, { main: Array<Array<{ node: string }>> }>;
+  expect(connections[SEARCH_NODE].main).toEqual([[expect.objectContaining({ node: 'Another Run Active?' })]]);
+  const gate = template.nodes.find((n) => n.name === 'Another Run Active?')!;
+  expect(gate.type).toBe('n8n-nodes-base.if');
+  expect(JSON.stringify(gate.parameters)).toContain('$json.syncBackedOff === true');
+  // true: the back-off item, shown and not passed on; false: the assets
+  expect(connections['Another Run Active?'].main.map((branch) => branch.map((c) => c.node))).toEqual([[], ['Get Asset Details']]);
 });

@@ -1,4 +1,5 @@
 /** Immich Search Assets run by real n8n (WorkflowExecute) against the spec-checked simulator. */
+import * as fs from 'node:fs';
 import { inspect } from 'node:util';
 import { ImmichSearchAssets } from '../../nodes/ImmichSearchAssets/ImmichSearchAssets.node';
 import { setRetryDefaults } from '../../nodes/shared/immichClient';
@@ -121,13 +122,16 @@ test('dropdowns list albums, named people and tags from Immich', async () => {
   expect(tags.find((t) => t.name === 'Travel')!.value).toBe(sample.library.tagByValue('Travel')!.id);
 });
 
-test('Sync Batch mode hands out the first batch and leaves it in workflow static data', async () => {
-  const { items, error, staticData } = await runNode(ImmichSearchAssets, { searchMode: 'syncBatch', maxAssetsPerRun: 5 }, [{ json: {} }], { credentials: credentials() });
+test('Sync Batch mode hands out the first batch and leaves it in workflow static data, the checkpoint in the state folder', async () => {
+  const stateFolder = tempDir('node-search-state-');
+  const { items, error, staticData } = await runNode(ImmichSearchAssets, { searchMode: 'syncBatch', maxAssetsPerRun: 5, stateFolder }, [{ json: {} }], { credentials: credentials() });
   expect(error).toBeNull();
   expect(items).toHaveLength(5);
   expect(new Set(items.map((i) => i.json.id)).size).toBe(5);
-  const state = (staticData.global as Record<string, unknown>).immichMetadataSync as { batch: { steps: Array<{ kind: string; id?: string }> } };
+  const state = (staticData.global as Record<string, unknown>).immichMetadataSync as { batch: { steps: Array<{ kind: string; id?: string }> }; batchHome: { stateFolder: string } };
   expect(state.batch.steps.filter((s) => s.kind === 'asset').map((s) => s.id)).toEqual(items.map((i) => i.json.id));
+  expect(state.batchHome.stateFolder.startsWith(stateFolder)).toBe(true);
+  expect(fs.readdirSync(state.batchHome.stateFolder).sort()).toEqual(['album-cache.json', 'checkpoint.json', 'lease.json', 'tag-cache.json']);
   // album membership is read for the pass, in the same execution
   expect(sim.requestCount('GET /albums')).toBe(1);
 });

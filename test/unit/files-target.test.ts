@@ -4,7 +4,7 @@ import * as path from 'path';
 
 import { canExifToolWriteInPlace, effectiveMode, resolveTargets, sidecarCandidates } from '../../lib/files/target';
 import { decodeEntities, selectEachTagOnce } from '../../lib/files/readTags';
-import { isTempFileOf, removeStaleTempFiles, removeStaleTempFilesInFolder, tempPathFor } from '../../lib/files/tempFiles';
+import { hostTag, isTempFileOf, removeStaleTempFiles, removeStaleTempFilesInFolder, tempPathFor } from '../../lib/files/tempFiles';
 
 describe('target selection', () => {
   let dir: string;
@@ -115,6 +115,23 @@ describe('temporary files', () => {
     for (const p of [dead, samePid, ours, otherLive, unrelated]) await fs.writeFile(p, 'y');
     expect((await removeStaleTempFiles(file)).sort()).toEqual([dead, samePid].sort());
     expect((await fs.readdir(dir)).sort()).toEqual([path.basename(ours), path.basename(otherLive), '.a.jpg.something-else.jpg', 'a.jpg'].sort());
+  });
+
+  it('temp names carry the host, so two hosts with the same pid never share one; another host\'s fresh temp file is kept', async () => {
+    const file = path.join(dir, 'a.jpg');
+    await fs.writeFile(file, 'x');
+    const temp = path.basename(tempPathFor(file));
+    expect(temp.startsWith(`.a.jpg.immich-sync-tmp-${hostTag()}-${process.pid}-`)).toBe(true);
+    expect(hostTag('nas.local')).toBe('nas_local');
+    // a dead pid on this host is a leftover; the same pid on another host may be writing right now
+    const deadHere = path.join(dir, `.a.jpg.immich-sync-tmp-${hostTag()}-${2 ** 22 + 1}-abcdef.jpg`);
+    const otherHost = path.join(dir, `.a.jpg.immich-sync-tmp-worker-2-${2 ** 22 + 1}-abcdef.jpg`);
+    const otherHostOld = path.join(dir, `.a.jpg.immich-sync-tmp-worker-2-${2 ** 22 + 1}-abcd01.jpg`);
+    for (const p of [deadHere, otherHost, otherHostOld]) await fs.writeFile(p, 'y');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await fs.utimes(otherHostOld, twoHoursAgo, twoHoursAgo);
+    expect((await removeStaleTempFiles(file)).sort()).toEqual([deadHere, otherHostOld].sort());
+    expect(await fs.readdir(dir)).toContain(path.basename(otherHost));
   });
 
   it('folder-wide cleanup removes dead runs\' leftovers of any file, and nothing else', async () => {

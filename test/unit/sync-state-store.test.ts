@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { emptyCheckpoint, planRun, recordResults } from '../../lib/sync/checkpoint';
-import { CHECKPOINT_FILE, FileStateStore, MEMBERSHIP_FILES } from '../../lib/sync/stateStore';
+import { CHECKPOINT_FILE, FileStateStore, MEMBERSHIP_FILES, StagedStateStore } from '../../lib/sync/stateStore';
 
 describe('FileStateStore', () => {
   let dir: string;
@@ -41,5 +41,32 @@ describe('FileStateStore', () => {
     writeFileSync(path.join(dir, CHECKPOINT_FILE), '{"version":1,"pass":{"kind":"full"', 'utf8');
     expect(await store.loadCheckpoint()).toEqual(emptyCheckpoint());
     expect(readFileSync(path.join(dir, CHECKPOINT_FILE), 'utf8')).toContain('"pass"');
+  });
+});
+
+describe('StagedStateStore', () => {
+  it('reads through, keeps saves until commit, then writes them to the folder', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sync-staged-'));
+    try {
+      const files = new FileStateStore(dir);
+      const before = planRun(emptyCheckpoint(), { now: '2026-01-01T00:00:00Z', mode: 'full' }).checkpoint;
+      await files.saveCheckpoint(before);
+      const staged = new StagedStateStore(files);
+      expect(await staged.loadCheckpoint()).toEqual(before);
+      const after = { ...before, lastPassStartedAt: '2026-01-01T00:00:00.000Z' };
+      await staged.saveCheckpoint(after);
+      await staged.saveMembershipCache('albums', { fetchedAt: '2026-01-01T00:00:00.000Z', membership: { a: ['Trip'] } });
+      expect(await staged.loadCheckpoint()).toEqual(after);
+      expect((await staged.loadMembershipCache('albums'))?.membership).toEqual({ a: ['Trip'] });
+      // nothing reached the folder yet: a failure before commit leaves it as it was
+      expect(await files.loadCheckpoint()).toEqual(before);
+      expect(await files.loadMembershipCache('albums')).toBeNull();
+      await staged.commit();
+      expect(await files.loadCheckpoint()).toEqual(after);
+      expect((await files.loadMembershipCache('albums'))?.membership).toEqual({ a: ['Trip'] });
+      expect(readdirSync(dir).sort()).toEqual([MEMBERSHIP_FILES.albums, CHECKPOINT_FILE].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
