@@ -120,13 +120,16 @@ export function runCommand(
      * the tail of a large print is lost at exit, while writes to a file are synchronous and complete.
      */
     stdoutFile?: string;
+    /** Run as this user (e.g. PostgreSQL's server tools, which refuse root). */
+    uid?: number;
+    gid?: number;
   },
 ): Promise<CommandResult> {
   const started = Date.now();
   const display = `${path.basename(command)} ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
     const stdoutFd = options.stdoutFile ? fs.openSync(options.stdoutFile, 'w') : null;
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? toolEnv(), stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? toolEnv(), stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'], uid: options.uid, gid: options.gid });
     if (stdoutFd !== null) fs.closeSync(stdoutFd); // the child holds its own copy
     let stdout = '';
     let stderr = '';
@@ -203,6 +206,11 @@ export interface N8nInstanceOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives every line n8n prints (progress for the demo). */
   onLine?: (line: string) => void;
+  /**
+   * Settings that replace the single-process defaults, e.g. queue mode on a shared PostgreSQL
+   * (EXECUTIONS_MODE, DB_TYPE, DB_POSTGRESDB_*, QUEUE_BULL_REDIS_*) and the encryption key they share.
+   */
+  env?: Record<string, string>;
 }
 
 export interface ExecuteOptions {
@@ -341,9 +349,17 @@ export class N8nInstance {
    * <user folder>/n8n-start.log.
    */
   async startServer(port: number): Promise<ChildProcess> {
-    const out = fs.openSync(path.join(this.userFolder, 'n8n-start.log'), 'w');
-    const env = { ...(await this.commandEnv()), N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_SECURE_COOKIE: 'false' };
-    const child = spawn(process.execPath, [this.options.n8nBin, 'start'], { cwd: this.userFolder, env, stdio: ['ignore', out, out] });
+    return this.startLongRunning(['start'], 'n8n-start.log', { N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_SECURE_COOKIE: 'false' });
+  }
+
+  /** `n8n worker` (queue mode): takes executions from Redis until the returned process is killed; output in n8n-worker.log. */
+  async startWorker(concurrency: number): Promise<ChildProcess> {
+    return this.startLongRunning(['worker', `--concurrency=${concurrency}`], 'n8n-worker.log', { QUEUE_HEALTH_CHECK_PORT: String(await freePort()) });
+  }
+
+  private async startLongRunning(args: string[], logName: string, extraEnv: Record<string, string>): Promise<ChildProcess> {
+    const out = fs.openSync(path.join(this.userFolder, logName), 'w');
+    const child = spawn(process.execPath, [this.options.n8nBin, ...args], { cwd: this.userFolder, env: { ...(await this.commandEnv()), ...extraEnv }, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     return child;
   }
