@@ -202,15 +202,14 @@ export interface N8nInstanceOptions {
   /** Becomes N8N_USER_FOLDER (n8n keeps its database and installed nodes in <folder>/.n8n). */
   userFolder: string;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
-  /** More environment for every n8n command (e.g. N8N_RESTRICT_FILE_ACCESS_TO). */
+  /**
+   * More environment for every n8n command: e.g. N8N_RESTRICT_FILE_ACCESS_TO, or settings that replace the
+   * single-process defaults, such as queue mode on a shared PostgreSQL (EXECUTIONS_MODE, DB_TYPE,
+   * DB_POSTGRESDB_*, QUEUE_BULL_REDIS_*) and the encryption key they share.
+   */
   env?: NodeJS.ProcessEnv;
   /** Receives every line n8n prints (progress for the demo). */
   onLine?: (line: string) => void;
-  /**
-   * Settings that replace the single-process defaults, e.g. queue mode on a shared PostgreSQL
-   * (EXECUTIONS_MODE, DB_TYPE, DB_POSTGRESDB_*, QUEUE_BULL_REDIS_*) and the encryption key they share.
-   */
-  env?: Record<string, string>;
 }
 
 export interface ExecuteOptions {
