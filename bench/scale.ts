@@ -12,6 +12,7 @@ export interface BenchScale {
   e2eBaselineAssets: number; // one batch of the run loop without n8n
   reconcileRealFiles: number; // sample copies written, then checked today's way and through the sync index
   reconcileSizes: number[]; // unchanged full reconciles through the sync index (tiny files on disk)
+  memoryBatchSizes: number[]; // one template batch of each size in real n8n, peak RSS beside n8n idle
 }
 
 export const FULL: BenchScale = {
@@ -27,6 +28,7 @@ export const FULL: BenchScale = {
   e2eBaselineAssets: 120,
   reconcileRealFiles: 300,
   reconcileSizes: [1000, 10000, 100000],
+  memoryBatchSizes: [100, 500, 2000],
 };
 
 export const QUICK: BenchScale = {
@@ -42,4 +44,5 @@ export const QUICK: BenchScale = {
   e2eBaselineAssets: 10,
   reconcileRealFiles: 6,
   reconcileSizes: [50, 200],
+  memoryBatchSizes: [5, 20],
 };

@@ -111,14 +111,14 @@ function freePort(): Promise<number> {
 }
 
 /** n8n reads its ports from the environment, which the harness passes on to every n8n command. */
-async function privateN8nPorts(): Promise<() => void> {
+export async function privateN8nPorts(): Promise<() => void> {
   const names = ['N8N_RUNNERS_BROKER_PORT', 'N8N_PORT'] as const;
   const saved = names.map((name) => process.env[name]);
   for (const name of names) process.env[name] = String(await freePort());
   return () => names.forEach((name, i) => (saved[i] === undefined ? delete process.env[name] : (process.env[name] = saved[i])));
 }
 
-function materialized(lib: SimulatedLibrary): void {
+export function materialized(lib: SimulatedLibrary): void {
   lib.synthetic.materialize();
   makeTreeWritable(lib.photoDir);
 }

@@ -1,6 +1,7 @@
 import type { Figure } from '../figures';
 import type { BenchScale } from '../scale';
 import { apiCostSection } from './apiCost';
+import { batchMemorySection } from './batchMemory';
 import { endToEndSection } from './endToEnd';
 import { reconcileSection } from './reconcile';
 import { scalingSection } from './scaling';
@@ -22,6 +23,7 @@ export const SECTIONS = {
   e2e: endToEndSection,
   engines: wasmEngineSection,
   reconcile: reconcileSection,
+  memory: batchMemorySection,
 } satisfies Record<string, Section>;
 
 export type SectionName = keyof typeof SECTIONS;
