@@ -143,11 +143,13 @@ describe('runSync on the sample library', () => {
     const picasaResult = inc.results.find((r) => r.assetId === picasa.assetId)!;
     expect(JSON.stringify(picasaResult.changes)).toContain('Nature');
 
-    // The simulator's clock runs a few ms ahead after a burst of mutations, so an asset changed just
-    // before the pass started may be listed once more: it must then be left unchanged.
+    // The next incremental pass starts a little before the last one did (clock skew between us and Immich
+    // may only cost a re-check), so on a slow machine the changes just made (the rating, the renamed
+    // person's assets) can be listed once more: only those, and then they are left unchanged.
     const quiet = await run(s, settings(s.photoDir, modules));
     expect(quiet.results.filter((r) => r.status !== 'unchanged')).toEqual([]);
-    expect(quiet.results.length).toBeLessThanOrEqual(1);
+    const recheckable = new Set([portrait.assetId, orientation6.assetId, solvay.assetId, cyclamen.assetId]);
+    expect(quiet.results.map((r) => r.assetId).filter((id) => !recheckable.has(id))).toEqual([]);
   });
 
   it('a dry run reports changes but moves neither files nor the checkpoint', async () => {
