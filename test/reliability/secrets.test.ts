@@ -78,8 +78,11 @@ afterAll(async () => {
   removeTempDirs();
 });
 
+/** Every file the run left in its state folder (checkpoint, caches, the sync index in its library folder, the lease). */
 function stateFiles(dir: string): string[] {
-  return readdirSync(dir).map((name) => readFileSync(path.join(dir, name), 'utf8'));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => readFileSync(path.join(entry.parentPath, entry.name), 'utf8'));
 }
 
 describe('the command line', () => {
