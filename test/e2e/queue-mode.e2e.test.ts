@@ -119,6 +119,9 @@ beforeAll(async () => {
     DB_POSTGRESDB_USER: postgres.user,
     DB_POSTGRESDB_PASSWORD: postgres.password,
     N8N_ENCRYPTION_KEY: createHash('sha256').update(workDir).digest('hex').slice(0, 48),
+    // n8n 2.x lets nodes touch only these folders: the shared state folder first (the sync index's default
+    // home is the first one), then the library every process mounts
+    N8N_RESTRICT_FILE_ACCESS_TO: `${path.join(workDir, 'sync-state')};${sample.photoDir}`,
   };
   main = new N8nInstance({ n8nBin, userFolder: path.join(workDir, 'n8n-main'), env: shared });
   workers = [1, 2].map((n) => new N8nInstance({ n8nBin, userFolder: path.join(workDir, `n8n-worker${n}`), env: shared }));

@@ -92,3 +92,11 @@ test('a run that backs off (another run holds the lease) stops at "Another Run A
   // true: the back-off item, shown and not passed on; false: the assets
   expect(connections['Another Run Active?'].main.map((branch) => branch.map((c) => c.node))).toEqual([[], ['Get Asset Details']]);
 });
+
+test('no node sits on another in the editor (each keeps its own 240 px column or row)', () => {
+  const nodes = template.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote');
+  const overlapping = nodes.flatMap((a, i) =>
+    nodes.slice(i + 1).filter((b) => Math.abs(a.position[0] - b.position[0]) < 200 && Math.abs(a.position[1] - b.position[1]) < 100).map((b) => `${a.name} / ${b.name}`),
+  );
+  expect(overlapping).toEqual([]);
+});
