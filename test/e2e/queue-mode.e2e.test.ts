@@ -23,7 +23,11 @@ jest.setTimeout(8 * 60_000);
 const WORKFLOW_ID = 'immichQueueMode01';
 const CREDENTIAL = { id: 'immichSimulator01', name: 'Immich' };
 const BATCH = 4;
-const SCHEDULE_SECONDS = 5;
+/**
+ * Shorter than a batch takes: while one worker (one execution at a time) writes a batch, the next trigger goes to
+ * the other, which backs off on the lease or takes the next batch. With a longer interval one worker may take all.
+ */
+const SCHEDULE_SECONDS = 1;
 /** Cannot be written (slightly malformed): retried on later runs, so it is the one asset fetched more than once. */
 const DAMAGED = 'future42603.mp4';
 

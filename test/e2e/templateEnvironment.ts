@@ -136,7 +136,8 @@ export class TemplateEnvironment {
       n8nBin,
       userFolder: path.join(options.workDir, 'n8n-user'),
       onLine: options.onLine,
-      env: { N8N_RESTRICT_FILE_ACCESS_TO: options.restrictFileAccessTo ?? options.libraryPath },
+      // as the README advises: n8n's own file folder (here the environment's state root) first, then the library
+      env: { N8N_RESTRICT_FILE_ACCESS_TO: options.restrictFileAccessTo ?? `${path.join(path.resolve(options.workDir), 'state')};${options.libraryPath}` },
     });
     progress(`installing ${path.basename(tgz)} into ${n8n.userFolder}/.n8n/nodes (as Settings → Community Nodes does)`);
     const started = Date.now();

@@ -36,7 +36,7 @@ beforeAll(async () => {
   makeTreeWritable(perlLibrary);
   fs.cpSync(perlLibrary, wasmLibrary, { recursive: true });
   simulator = await startSimulator({ library: sample.library });
-  env = await TemplateEnvironment.create({ workDir, immichUrl: simulator.url, apiKey: simulator.apiKey, libraryPath: perlLibrary, settings: { dryRun: false } });
+  env = await TemplateEnvironment.create({ workDir, immichUrl: simulator.url, apiKey: simulator.apiKey, libraryPath: perlLibrary, restrictFileAccessTo: `${path.join(workDir, 'state')};${perlLibrary};${wasmLibrary}`, settings: { dryRun: false } });
   await env.importCopy(WASM_WORKFLOW, wasmLibrary, { dryRun: false });
   // One after the other: both n8n commands share the user folder's SQLite database.
   perlRun = await env.run();
