@@ -168,6 +168,13 @@ afterAll(async () => {
 
 let afterFirstPass: Map<string, string>;
 
+/** The shared state folder's checkpoint (the one every worker reads) says a full pass has completed. */
+function firstPassCompleted(): boolean {
+  const root = path.join(workDir, 'sync-state');
+  const files = fs.existsSync(root) ? fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name === 'checkpoint.json') : [];
+  return files.some((e) => JSON.parse(fs.readFileSync(path.join(e.parentPath, e.name), 'utf8')).lastFullPassStartedAt != null);
+}
+
 test('the schedule runs on the workers and one pass handles every asset exactly once', async () => {
   const expected = expectedAssetIds();
   const damagedId = sample.entry(DAMAGED).assetId;
@@ -191,6 +198,8 @@ test('the schedule runs on the workers and one pass handles every asset exactly 
   expect(repeated).toEqual([]);
   expect([...fetched.keys()].sort()).toEqual(expected);
 
+  // every asset was fetched; the pass is over once the last batch is written and recorded in the shared checkpoint
+  await waitFor('the first full pass recorded as complete', () => (firstPassCompleted() ? true : undefined), 60_000);
   const runs = await executions();
   expect(runs.length).toBeGreaterThanOrEqual(Math.ceil(expected.length / BATCH));
   expect(runs.every((r) => r.mode === 'trigger')).toBe(true);

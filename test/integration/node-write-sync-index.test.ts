@@ -73,7 +73,8 @@ describe('Write Metadata with the sync index', () => {
   it('a State Folder outside the paths n8n may access stops the node with what to do, and writes nothing there', async () => {
     await copySample('metadata/rating/mongolels.jpg', month);
     const outside = path.join(os.tmpdir(), `node-index-outside-${process.pid}-${Date.now()}`);
-    const { error, items } = await runNode(ImmichWriteMetadata, { libraryPath: library, stateFolder: outside }, [planned(assetFor('mongolels.jpg'), 0)]);
+    // n8n restricted to its file folder and the library: the State Folder is neither
+    const { error, items } = await runNode(ImmichWriteMetadata, { libraryPath: library, stateFolder: outside }, [planned(assetFor('mongolels.jpg'), 0)], { restrictFileAccessTo: `${allowed};${library}` });
     expect(items).toEqual([]);
     expect(error?.message).toMatch(/outside the paths n8n may access: set State Folder to a folder inside N8N_RESTRICT_FILE_ACCESS_TO, or turn off Use Sync Index/);
     await expect(fs.stat(outside)).rejects.toThrow(/ENOENT/);
