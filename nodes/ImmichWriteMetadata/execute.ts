@@ -101,7 +101,8 @@ async function openIndexes(ctx: IExecuteFunctions, settings: ItemSettings[], ind
   for (let i = 0; i < settings.length; i++) {
     const library = settings[i].libraryPath;
     if (indexes.has(library) || !(ctx.getNodeParameter('useSyncIndex', i, true) as boolean)) continue;
-    const root = resolveStateRoot(ctx.getNodeParameter('stateFolder', i, '') as string);
+    const setting = ctx.getNodeParameter('stateFolder', i, '') as string;
+    const root = resolveStateRoot(setting);
     const isBlocked = ctx.helpers.isFilePathBlocked as ((file: string) => boolean) | undefined;
     try {
       indexes.set(
@@ -113,7 +114,8 @@ async function openIndexes(ctx: IExecuteFunctions, settings: ItemSettings[], ind
         }),
       );
     } catch (error) {
-      if (error instanceof SyncIndexLocationError) throw new NodeOperationError(ctx.getNode(), error.message, { itemIndex: i });
+      // A folder the user chose must be usable; the default one only saves time, so its refusal costs the speed-up.
+      if (error instanceof SyncIndexLocationError && setting.trim() !== '') throw new NodeOperationError(ctx.getNode(), error.message, { itemIndex: i });
       // The index only saves time: a folder that cannot be created costs this execution its speed-up.
       ctx.logger.warn(`Sync index for ${library} unavailable in ${root} (${(error as Error).message}); every file is read with ExifTool.`);
     }
