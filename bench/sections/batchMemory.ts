@@ -12,12 +12,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { SEARCH_NODE, TemplateEnvironment } from '../../test/e2e/templateEnvironment';
+import { SEARCH_NODE } from '../../test/e2e/templateEnvironment';
 import type { Figure } from '../figures';
 import { mib, TreeRssSampler } from '../memory';
 import type { BenchScale } from '../scale';
 import { simulatedLibrary } from '../simulated';
-import { materialized, privateN8nPorts } from './endToEnd';
+import { privateN8nPorts, templateOnLibrary } from './endToEnd';
 import type { SectionOutcome } from './index';
 
 const SECTION = '8 n8n memory per batch';
@@ -38,15 +38,7 @@ export async function batchMemorySection(scale: BenchScale, log: (line: string) 
   const peaks: BatchPeak[] = [];
   let idle: BatchPeak | null = null;
   try {
-    materialized(lib);
-    const env = await TemplateEnvironment.create({
-      workDir,
-      immichUrl: lib.simulator.url,
-      apiKey: lib.simulator.apiKey,
-      libraryPath: lib.photoDir,
-      settings: { dryRun: false, maxAssetsPerRun: sizes[0] },
-      progress: (message) => log(`  n8n: ${message}`),
-    });
+    const env = await templateOnLibrary(lib, workDir, { dryRun: false, maxAssetsPerRun: sizes[0] }, log);
     const runOnce = async (workflowId: string): Promise<BatchPeak> => {
       const sampler = new TreeRssSampler(process.pid, false, 100).start();
       let report;

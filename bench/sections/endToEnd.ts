@@ -6,7 +6,7 @@ import * as path from 'path';
 
 import { DEFAULT_MODULES } from '../../lib/metadata/types';
 import { ensureN8n } from '../../test/e2e/n8nHarness';
-import { makeTreeWritable, SEARCH_NODE, SUMMARY_NODE, TemplateEnvironment, type TemplateSummary } from '../../test/e2e/templateEnvironment';
+import { makeTreeWritable, SEARCH_NODE, SUMMARY_NODE, TemplateEnvironment, type TemplateSettings, type TemplateSummary } from '../../test/e2e/templateEnvironment';
 import type { Figure } from '../figures';
 import { mib, TreeRssSampler } from '../memory';
 import { runPipeline } from '../pipeline';
@@ -118,9 +118,22 @@ export async function privateN8nPorts(): Promise<() => void> {
   return () => names.forEach((name, i) => (saved[i] === undefined ? delete process.env[name] : (process.env[name] = saved[i])));
 }
 
-export function materialized(lib: SimulatedLibrary): void {
+function materialized(lib: SimulatedLibrary): void {
   lib.synthetic.materialize();
   makeTreeWritable(lib.photoDir);
+}
+
+/** The bundled template in a real n8n over a simulated library written to disk: the n8n sections' set-up. */
+export async function templateOnLibrary(lib: SimulatedLibrary, workDir: string, settings: TemplateSettings, log: (line: string) => void): Promise<TemplateEnvironment> {
+  materialized(lib);
+  return TemplateEnvironment.create({
+    workDir,
+    immichUrl: lib.simulator.url,
+    apiKey: lib.simulator.apiKey,
+    libraryPath: lib.photoDir,
+    settings,
+    progress: (message) => log(`  n8n: ${message}`),
+  });
 }
 
 /**
@@ -139,15 +152,7 @@ export async function endToEndSection(scale: BenchScale, log: (line: string) => 
   const lib = await simulatedLibrary(n);
   const restorePorts = await privateN8nPorts();
   try {
-    materialized(lib);
-    const env = await TemplateEnvironment.create({
-      workDir,
-      immichUrl: lib.simulator.url,
-      apiKey: lib.simulator.apiKey,
-      libraryPath: lib.photoDir,
-      settings: { dryRun: false, maxAssetsPerRun: perRun },
-      progress: (message) => log(`  n8n: ${message}`),
-    });
+    const env = await templateOnLibrary(lib, workDir, { dryRun: false, maxAssetsPerRun: perRun }, log);
     const { n8nBin } = ensureN8n();
     const seenExecutions = new Set<string>();
     newExecutions(env.n8n.userFolder, n8nBin, seenExecutions);

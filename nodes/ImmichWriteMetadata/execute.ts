@@ -114,9 +114,9 @@ async function openIndexes(ctx: IExecuteFunctions, settings: ItemSettings[], ind
         }),
       );
     } catch (error) {
-      // A folder the user chose must be usable; the default one only saves time, so its refusal costs the speed-up.
+      // A State Folder the user chose must be usable. Otherwise the index only saves time: a default folder n8n
+      // refuses, or one that cannot be created, costs this execution its speed-up.
       if (error instanceof SyncIndexLocationError && setting.trim() !== '') throw new NodeOperationError(ctx.getNode(), error.message, { itemIndex: i });
-      // The index only saves time: a folder that cannot be created costs this execution its speed-up.
       ctx.logger.warn(`Sync index for ${library} unavailable in ${root} (${(error as Error).message}); every file is read with ExifTool.`);
     }
   }
