@@ -6,8 +6,6 @@
  * `person: null`): the files keep naming them, whether or not the faces module is on.
  */
 import type { ExifTool } from 'exiftool-vendored';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { createExifTool } from '../../lib/files/exiftoolPool';
 import type { AssetWriteResult } from '../../lib/files/types';
@@ -17,11 +15,11 @@ import { ALL_MODULES, type ModuleName } from '../../lib/metadata/types';
 import { runSync, type RunSyncSettings } from '../../lib/sync/runSync';
 import { FileStateStore } from '../../lib/sync/stateStore';
 import { createImmichExifTool, immichRead } from '../helpers/immichRead';
+import { makeWritable, removeTempDirs, tempDir } from '../reliability/support';
 import { createSampleLibrary, SAMPLE_PEOPLE, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
 
 jest.setTimeout(180_000);
 
-const temps: string[] = [];
 let exiftool: ExifTool;
 let immich: ExifTool;
 let sample: SampleLibrary;
@@ -29,24 +27,10 @@ let sim: Simulator;
 let client: ImmichClient;
 let photoDir: string;
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
-
-function makeWritable(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) makeWritable(full);
-    else chmodSync(full, statSync(full).mode | 0o200);
-  }
-}
-
 beforeAll(async () => {
   exiftool = createExifTool({ maxProcs: 2 });
   immich = createImmichExifTool();
-  photoDir = tempDir('roundtrip-v32-photos-');
+  photoDir = tempDir('roundtrip-v32-photos');
   sample = createSampleLibrary({ photoDir });
   makeWritable(photoDir);
   // one asset per page: the walk then follows cursors through each instant (a page at one instant), and so do the album searches
@@ -57,7 +41,7 @@ afterAll(async () => {
   expect(sim.violations()).toEqual([]);
   await sim.close();
   await Promise.all([exiftool.end(), immich.end()]);
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 async function run(modules: readonly ModuleName[], extra: Partial<RunSyncSettings> = {}) {
@@ -75,7 +59,7 @@ async function run(modules: readonly ModuleName[], extra: Partial<RunSyncSetting
     albumCacheTtlMs: 0,
     ...extra,
   };
-  const summary = await runSync({ client, exiftool, store: new FileStateStore(tempDir('roundtrip-v32-state-')), settings, onResult: (r) => results.push(r) });
+  const summary = await runSync({ client, exiftool, store: new FileStateStore(tempDir('roundtrip-v32-state')), settings, onResult: (r) => results.push(r) });
   return { summary, results };
 }
 
