@@ -212,11 +212,16 @@ export interface N8nInstanceOptions {
   onLine?: (line: string) => void;
 }
 
+/** Starts a command through another one (e.g. into a namespace or a memory cgroup). */
+export type CommandWrapper = (command: string, args: string[]) => { command: string; args: string[] };
+
 export interface ExecuteOptions {
   /** Run the workflow with Perl hidden, as on the stock n8n image (test/helpers/withoutPerl; needs root). */
   withoutPerl?: boolean;
   /** Settings for this run only. */
   env?: NodeJS.ProcessEnv;
+  /** Start `n8n execute` through another command (e.g. inside a memory cgroup). */
+  wrap?: CommandWrapper;
 }
 
 /** One n8n "installation": a user folder with its own database, encryption key and installed nodes. */
@@ -328,7 +333,8 @@ export class N8nInstance {
   async execute(workflowId: string, options: ExecuteOptions = {}): Promise<ExecutionReport> {
     const env = options.env ?? {};
     const plain = { command: process.execPath, args: [this.options.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'] };
-    const { command, args } = options.withoutPerl ? withoutPerlCommand(plain.command, plain.args) : plain;
+    const hidden = options.withoutPerl ? withoutPerlCommand(plain.command, plain.args) : plain;
+    const { command, args } = options.wrap ? options.wrap(hidden.command, hidden.args) : hidden;
     const raw = await runCommand(command, args, {
       cwd: this.userFolder,
       env: { ...(await this.commandEnv()), ...env },
@@ -351,14 +357,19 @@ export class N8nInstance {
     return this.startLongRunning(['start'], 'n8n-start.log', { N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_SECURE_COOKIE: 'false' });
   }
 
-  /** `n8n worker` (queue mode): takes executions from Redis until the returned process is killed; output in n8n-worker.log. */
-  async startWorker(concurrency: number): Promise<ChildProcess> {
-    return this.startLongRunning(['worker', `--concurrency=${concurrency}`], 'n8n-worker.log', { QUEUE_HEALTH_CHECK_PORT: String(await freePort()) });
+  /**
+   * `n8n worker` (queue mode): takes executions from Redis until the returned process is killed; output in
+   * n8n-worker.log. `wrap` starts it through another command (e.g. inside a memory cgroup).
+   */
+  async startWorker(concurrency: number, wrap?: CommandWrapper): Promise<ChildProcess> {
+    return this.startLongRunning(['worker', `--concurrency=${concurrency}`], 'n8n-worker.log', { QUEUE_HEALTH_CHECK_PORT: String(await freePort()) }, wrap);
   }
 
-  private async startLongRunning(args: string[], logName: string, extraEnv: Record<string, string>): Promise<ChildProcess> {
-    const out = fs.openSync(path.join(this.userFolder, logName), 'w');
-    const child = spawn(process.execPath, [this.options.n8nBin, ...args], { cwd: this.userFolder, env: { ...(await this.commandEnv()), ...extraEnv }, stdio: ['ignore', out, out] });
+  private async startLongRunning(args: string[], logName: string, extraEnv: Record<string, string>, wrap?: CommandWrapper): Promise<ChildProcess> {
+    const out = fs.openSync(path.join(this.userFolder, logName), 'a');
+    const plain = { command: process.execPath, args: [this.options.n8nBin, ...args] };
+    const { command, args: commandArgs } = wrap ? wrap(plain.command, plain.args) : plain;
+    const child = spawn(command, commandArgs, { cwd: this.userFolder, env: { ...(await this.commandEnv()), ...extraEnv }, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     return child;
   }

@@ -10,18 +10,17 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { ExifTool } from 'exiftool-vendored';
 import { createSampleLibrary, startSimulator, type SampleLibrary, type Simulator } from '../simulator';
-import { ensureN8n, findRepoRoot, freePort, N8nInstance, packPackage } from './n8nHarness';
+import { findRepoRoot } from './n8nHarness';
+import { QueueCluster } from './queueCluster';
+import { readTail } from './queueServices';
 import { fillInTemplate, loadTemplate, makeTreeWritable, SEARCH_NODE } from './templateEnvironment';
-import { isAlive, readTail, startPostgres, startRedis, stopProcess, type Postgres, type Service } from './queueServices';
 
 // setup (npm install, n8n's PostgreSQL migrations) takes 1-3 minutes on a loaded machine, the passes about one more
 jest.setTimeout(8 * 60_000);
 
 const WORKFLOW_ID = 'immichQueueMode01';
-const CREDENTIAL = { id: 'immichSimulator01', name: 'Immich' };
 const BATCH = 4;
 /**
  * Shorter than a batch takes: while one worker (one execution at a time) writes a batch, the next trigger goes to
@@ -34,11 +33,7 @@ const DAMAGED = 'future42603.mp4';
 let workDir: string;
 let sample: SampleLibrary;
 let simulator: Simulator;
-let redis: Service;
-let postgres: Postgres;
-let main: N8nInstance;
-let workers: N8nInstance[] = [];
-const started: Array<{ name: string; process: ChildProcess }> = [];
+let cluster: QueueCluster | undefined;
 const exiftool = new ExifTool({ taskTimeoutMillis: 30_000 });
 const suiteStarted = Date.now();
 
@@ -63,18 +58,7 @@ function detailFetches(): Map<string, number> {
   return counts;
 }
 
-/** Executions the workers finished, per worker, from their own logs ("Worker finished execution N"). */
-function finishedByWorker(): number[][] {
-  return workers.map((worker) => {
-    const text = fs.existsSync(worker.logFile) ? fs.readFileSync(worker.logFile, 'utf8') : '';
-    return [...text.matchAll(/Worker finished execution (\d+)/g)].map((m) => Number(m[1]));
-  });
-}
-
-async function executions(): Promise<Array<{ id: number; status: string; mode: string }>> {
-  const rows = await postgres.query(`select id, status, mode from execution_entity where "workflowId" = '${WORKFLOW_ID}' order by id`);
-  return rows.map(([id, status, mode]) => ({ id: Number(id), status, mode }));
-}
+const executions = () => cluster!.executions(WORKFLOW_ID);
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -82,7 +66,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) {
-      const tails = [main, ...workers].map((n) => `--- ${n.logFile} ---\n${readTail(n.logFile, 15)}`).join('\n');
+      const tails = [cluster!.main, ...cluster!.workers].map((n) => `--- ${n.logFile} ---\n${readTail(n.logFile, 15)}`).join('\n');
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.\nexecutions: ${JSON.stringify(await executions().catch(() => []))}\n${tails}`);
     }
     await new Promise((r) => setTimeout(r, 1000));
@@ -104,64 +88,29 @@ beforeAll(async () => {
   makeTreeWritable(sample.photoDir);
   simulator = await startSimulator({ library: sample.library, logLimit: 100_000 });
 
-  redis = await startRedis(path.join(workDir, 'redis'));
-  started.push({ name: 'redis-server', process: redis.process });
-  postgres = await startPostgres(path.join(workDir, 'postgres'));
-  started.push({ name: 'postgres', process: postgres.process });
-  log(`redis on ${redis.port} (pid ${redis.process.pid}), postgres on ${postgres.port} (pid ${postgres.process.pid})`);
+  const stateFolder = path.join(workDir, 'sync-state');
+  cluster = await QueueCluster.create({ workDir, workers: 2, fileAccess: [stateFolder, sample.photoDir], log });
 
-  const repoRoot = findRepoRoot();
-  const { n8nBin } = ensureN8n(repoRoot);
-  const shared = {
-    EXECUTIONS_MODE: 'queue',
-    QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-    QUEUE_BULL_REDIS_PORT: String(redis.port),
-    DB_TYPE: 'postgresdb',
-    DB_POSTGRESDB_HOST: '127.0.0.1',
-    DB_POSTGRESDB_PORT: String(postgres.port),
-    DB_POSTGRESDB_DATABASE: postgres.database,
-    DB_POSTGRESDB_USER: postgres.user,
-    DB_POSTGRESDB_PASSWORD: postgres.password,
-    N8N_ENCRYPTION_KEY: createHash('sha256').update(workDir).digest('hex').slice(0, 48),
-    // n8n 2.x lets nodes touch only these folders: the shared state folder first (the sync index's default
-    // home is the first one), then the library every process mounts
-    N8N_RESTRICT_FILE_ACCESS_TO: `${path.join(workDir, 'sync-state')};${sample.photoDir}`,
-  };
-  main = new N8nInstance({ n8nBin, userFolder: path.join(workDir, 'n8n-main'), env: shared });
-  workers = [1, 2].map((n) => new N8nInstance({ n8nBin, userFolder: path.join(workDir, `n8n-worker${n}`), env: shared }));
-
-  const tgz = await packPackage(repoRoot, path.join(workDir, 'pack'));
-  log('installing the package into the user folder of main, copying that install to both workers');
-  await main.installPackage(tgz);
-  // the same npm install three times over costs minutes on a loaded machine; a copy of the folder is the same install
-  for (const worker of workers) fs.cpSync(path.join(main.userFolder, '.n8n', 'nodes'), path.join(worker.userFolder, '.n8n', 'nodes'), { recursive: true });
-
-  const workflow = fillInTemplate(loadTemplate(repoRoot), sample.photoDir, { dryRun: false, maxAssetsPerRun: BATCH, albumCacheTtlHours: 0 });
+  const workflow = fillInTemplate(loadTemplate(findRepoRoot()), sample.photoDir, { dryRun: false, maxAssetsPerRun: BATCH, albumCacheTtlHours: 0, stateFolder });
   workflow.id = WORKFLOW_ID;
   const trigger = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.scheduleTrigger');
   if (!trigger) throw new Error('The template has no schedule trigger');
   trigger.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: SCHEDULE_SECONDS }] };
-  const search = workflow.nodes.find((n) => n.name === SEARCH_NODE)!;
-  if ('stateFolder' in search.parameters) search.parameters.stateFolder = path.join(workDir, 'sync-state');
+  if (!('stateFolder' in workflow.nodes.find((n) => n.name === SEARCH_NODE)!.parameters)) throw new Error('The template has no State Folder on Search Assets');
   workflow.settings = { ...workflow.settings, saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' };
 
   log('importing credential and workflow into PostgreSQL, publishing the workflow');
-  await main.importCredentials([{ ...CREDENTIAL, type: 'immichApi', data: { url: simulator.url, apiKey: simulator.apiKey } }]);
-  await main.importWorkflow(workflow);
-  await main.n8n(['publish:workflow', `--id=${WORKFLOW_ID}`], 'n8n publish:workflow');
-
-  for (const [index, worker] of workers.entries()) started.push({ name: `n8n worker ${index + 1}`, process: await worker.startWorker(1) });
-  started.push({ name: 'n8n main', process: await main.startServer(await freePort()) });
-  log(`n8n main pid ${started[started.length - 1].process.pid}, workers ${started.slice(2, 4).map((s) => s.process.pid).join(', ')}`);
+  await cluster.importCredential(simulator.url, simulator.apiKey);
+  await cluster.publish(workflow);
+  await cluster.run();
+  log(`n8n main pid ${cluster.mainPid}, workers ${cluster.workerPids.join(', ')}`);
 }, 8 * 60_000);
 
 afterAll(async () => {
   await exiftool.end();
-  // n8n first (main stops firing, workers finish their job), then the queue and the database
-  for (const service of [...started].reverse()) await stopProcess(service.process);
+  const alive = (await cluster?.stop()) ?? [];
   await simulator?.close();
-  const alive = started.filter((s) => isAlive(s.process.pid as number)).map((s) => `${s.name} (pid ${s.process.pid})`);
-  log(`all ${started.length} processes stopped; suite took ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s`);
+  log(`all ${cluster?.processes.length ?? 0} processes stopped; suite took ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s`);
   if (workDir && process.env.KEEP_E2E_DIR !== '1' && alive.length === 0) fs.rmSync(workDir, { recursive: true, force: true });
   if (alive.length > 0) throw new Error(`still running after afterAll: ${alive.join(', ')}`);
 }, 2 * 60_000);
@@ -204,9 +153,9 @@ test('the schedule runs on the workers and one pass handles every asset exactly 
   expect(runs.length).toBeGreaterThanOrEqual(Math.ceil(expected.length / BATCH));
   expect(runs.every((r) => r.mode === 'trigger')).toBe(true);
   // both workers ran part of the pass, and the main ran none itself
-  const byWorker = finishedByWorker();
+  const byWorker = cluster!.finishedByWorker();
   expect(byWorker.map((ids) => ids.length > 0)).toEqual([true, true]);
-  expect(fs.readFileSync(main.logFile, 'utf8')).not.toMatch(/Worker (started|finished) execution/);
+  expect(fs.readFileSync(cluster!.main.logFile, 'utf8')).not.toMatch(/Worker (started|finished) execution/);
 
   // the photos read back right: people, albums and ratings as Immich has them
   afterFirstPass = fingerprint();

@@ -16,7 +16,8 @@ export const SEARCH_NODE = 'Next Batch from Immich';
 export const WRITE_NODE = 'Write Metadata';
 export const SUMMARY_NODE = 'Summary';
 const WORKFLOW_ID = 'immichMetadataSync1';
-const CREDENTIAL = { id: 'immichSimulator01', name: 'Immich' };
+/** The credential the template's nodes are pointed at in every test n8n. */
+export const CREDENTIAL = { id: 'immichSimulator01', name: 'Immich' };
 
 /** What the template's Summary node emits. */
 export interface TemplateSummary {
