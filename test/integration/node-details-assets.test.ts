@@ -1,5 +1,6 @@
 /** Immich Get Asset Details run by real n8n (WorkflowExecute) against the spec-checked simulator. */
 import { inspect } from 'node:util';
+import axios from 'axios';
 import type { INodeExecutionData } from 'n8n-workflow';
 import { ImmichGetAssetDetails } from '../../nodes/ImmichGetAssetDetails/ImmichGetAssetDetails.node';
 import { setRetryDefaults } from '../../nodes/shared/immichClient';
@@ -111,4 +112,20 @@ test('an explicit Asset ID expression is used per item', async () => {
   const { items, error } = await runNode(ImmichGetAssetDetails, { assetId: '={{ $json.asset.uuid }}' }, input, { credentials: credentials() });
   expect(error).toBeNull();
   expect(items[0].json).toMatchObject({ originalFileName: 'mongolels.jpg', visibility: 'archive', tags: ['Travel/Mongolia'] });
+});
+
+test('items carry the fields the next nodes use, not Immich’s whole response (run data stays small per asset)', async () => {
+  const id = sample.entry('thompson-springs.jpg').assetId;
+  const { items, error } = await runNode(ImmichGetAssetDetails, {}, itemsFor('thompson-springs.jpg'), { credentials: credentials() });
+  expect(error).toBeNull();
+  const raw = (await axios.get(`${sim.apiUrl}/assets/${id}`, { headers: { 'x-api-key': sim.apiKey, Connection: 'close' } })).data as Record<string, unknown> & { exifInfo: Record<string, unknown> };
+  const detail = items[0].json as Record<string, unknown> & { exif: Record<string, unknown> };
+  expect(Object.keys(detail).sort()).toEqual(
+    ['albums', 'exif', 'faces', 'fileCreatedAt', 'height', 'id', 'isEdited', 'isFavorite', 'isTrashed', 'libraryId', 'localDateTime', 'originalFileName', 'originalPath', 'people', 'serverMajor', 'tags', 'type', 'updatedAt', 'visibility', 'width'].sort(),
+  );
+  // of Immich's EXIF block (camera, lens, exposure, file size, city…) only what the modules write or map faces with
+  expect(Object.keys(detail.exif).sort()).toEqual(['dateTimeOriginal', 'description', 'exifImageHeight', 'exifImageWidth', 'latitude', 'longitude', 'orientation', 'rating', 'timeZone']);
+  expect(Object.keys(raw.exifInfo).length).toBeGreaterThan(Object.keys(detail.exif).length * 2);
+  expect(raw.exifInfo.make).toBeDefined();
+  expect(detail.exif).not.toHaveProperty('make');
 });
