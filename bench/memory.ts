@@ -60,6 +60,7 @@ export function peakRssOf(pid: number): number {
 export class TreeRssSampler {
   private peak = 0;
   private peakSingle = 0;
+  private peakRoot = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -79,6 +80,7 @@ export class TreeRssSampler {
     const pids = descendantsOf(this.rootPid);
     if (this.includeRoot) pids.push(this.rootPid);
     const sizes = pids.map(rssOf);
+    if (this.includeRoot) this.peakRoot = Math.max(this.peakRoot, sizes[sizes.length - 1]);
     const total = sizes.reduce((sum, size) => sum + size, 0);
     if (total > this.peak) this.peak = total;
     this.peakSingle = Math.max(this.peakSingle, ...sizes, 0);
@@ -88,6 +90,11 @@ export class TreeRssSampler {
   /** The highest RSS any one process of the tree reached (e.g. the n8n main process). */
   largestProcessPeak(): number {
     return this.peakSingle;
+  }
+
+  /** The highest RSS of the root process itself (with includeRoot), e.g. an n8n worker without its task runner. */
+  rootPeak(): number {
+    return this.peakRoot;
   }
 
   stop(): number {

@@ -4,9 +4,12 @@
  * n8n running the template with nothing to hand out (n8n, its task runner and this package loaded: the
  * idle baseline). `n8n execute` runs the workflow in one process, as a queue-mode worker does with one job.
  *
- * One n8n and one library for all sizes; each size is a fresh copy of the workflow (its own checkpoint),
- * run smallest first, so a later batch also meets files an earlier one wrote (compared, or vouched for by
- * the sync index). The items each node passes on are the same either way, and they are what grows.
+ * One n8n and one library for all sizes; each size is a fresh copy of the workflow (its own checkpoint), run
+ * smallest first on fresh copies of the files, so every batch writes all of its assets.
+ *
+ * Then the same batches with `n8n execute` inside a 1 GiB memory cgroup (bench/memoryLimit.ts), as on a 1 GB
+ * host: Node sizes its heap from the limit, and going over it ends in the OOM killer. A batch size fits 1 GB
+ * when its run succeeds there with every asset handed out.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,9 +18,11 @@ import * as path from 'path';
 import { SEARCH_NODE } from '../../test/e2e/templateEnvironment';
 import type { Figure } from '../figures';
 import { mib, TreeRssSampler } from '../memory';
+import { limitedFigures, peakBesideIdle, type LimitedBatch } from '../memoryFigures';
+import { AnonPeakSampler, createMemoryLimit, memoryLimitUnavailable, type MemoryLimit } from '../memoryLimit';
 import type { BenchScale } from '../scale';
 import { simulatedLibrary } from '../simulated';
-import { privateN8nPorts, templateOnLibrary } from './endToEnd';
+import { materialized, privateN8nPorts, templateOnLibrary } from './endToEnd';
 import type { SectionOutcome } from './index';
 
 const SECTION = '8 n8n memory per batch';
@@ -29,6 +34,16 @@ interface BatchPeak {
   treePeakBytes: number; // n8n, its task runner and the ExifTool processes together
 }
 
+interface LimitedRun {
+  assets: number;
+  handedOut: number;
+  error: string | null;
+  cgroupPeakBytes: number | null; // n8n's start-up included: every process of the run, each page once, page cache too
+  anonPeakBytes: number; // what cannot be reclaimed: heaps and stacks of every process of the run
+  limitHits: number;
+  oomKills: number;
+}
+
 export async function batchMemorySection(scale: BenchScale, log: (line: string) => void): Promise<SectionOutcome> {
   const sizes = [...scale.memoryBatchSizes].sort((a, b) => a - b);
   const largest = sizes[sizes.length - 1];
@@ -36,6 +51,9 @@ export async function batchMemorySection(scale: BenchScale, log: (line: string) 
   const lib = await simulatedLibrary(largest);
   const restorePorts = await privateN8nPorts();
   const peaks: BatchPeak[] = [];
+  const limited: LimitedRun[] = [];
+  const notDone: string[] = [];
+  let limit: MemoryLimit | null = null;
   let idle: BatchPeak | null = null;
   try {
     const env = await templateOnLibrary(lib, workDir, { dryRun: false, maxAssetsPerRun: sizes[0] }, log);
@@ -52,6 +70,7 @@ export async function batchMemorySection(scale: BenchScale, log: (line: string) 
     };
     for (const [i, size] of sizes.entries()) {
       const id = i === 0 ? env.workflowId : await env.importCopy(`immichBenchMem${size}`, lib.photoDir, { dryRun: false, maxAssetsPerRun: size });
+      if (i > 0) materialized(lib);
       const peak = await runOnce(id);
       peaks.push({ ...peak, assets: size });
       log(`  batch of ${size} (${peak.assets} handed out): n8n peak ${mib(peak.n8nPeakBytes)} MiB, tree ${mib(peak.treePeakBytes)} MiB`);
@@ -67,35 +86,60 @@ export async function batchMemorySection(scale: BenchScale, log: (line: string) 
     });
     idle = await runOnce('immichBenchMemIdle');
     log(`  idle (a workflow that only starts): n8n peak ${mib(idle.n8nPeakBytes)} MiB, tree ${mib(idle.treePeakBytes)} MiB`);
+
+    const unavailable = memoryLimitUnavailable();
+    if (unavailable) notDone.push(`n8n memory: the runs in 1 GiB were not made (${unavailable})`);
+    else {
+      limit = createMemoryLimit(`immich-bench-execute-${process.pid}`, ONE_GIB);
+      for (const size of sizes) {
+        const id = await env.importCopy(`immichBenchMemL${size}`, lib.photoDir, { dryRun: false, maxAssetsPerRun: size });
+        materialized(lib);
+        limit.resetPeak();
+        const before = limit.oomKills();
+        const anon = new AnonPeakSampler(limit);
+        const report = await env.n8n
+          .execute(id, { wrap: limit.wrap })
+          .catch((error: Error) => ({ error: error.message, nodes: {} as Record<string, { items: unknown[] }> }))
+          .finally(() => anon.stop());
+        const run: LimitedRun = {
+          assets: size,
+          handedOut: report.nodes[SEARCH_NODE]?.items.length ?? 0,
+          error: report.error,
+          cgroupPeakBytes: limit.peakBytes(),
+          anonPeakBytes: anon.stop(),
+          limitHits: limit.limitHits(),
+          oomKills: limit.oomKills() - before,
+        };
+        limited.push(run);
+        log(`  in 1 GiB, batch of ${size}: ${run.error ? `failed (${run.error.slice(0, 200)})` : 'succeeded'}, ${run.handedOut} handed out, ${run.oomKills} OOM kills, ${run.limitHits} limit hits, cgroup peak ${mib(run.cgroupPeakBytes ?? 0)} MiB (anonymous ${mib(run.anonPeakBytes)} MiB)`);
+        if (run.error || run.oomKills > 0) break; // a larger batch will not fit either
+      }
+    }
   } finally {
+    await limit?.remove().catch((error: Error) => notDone.push(`n8n memory: ${error.message}`));
     restorePorts();
     await lib.close();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
-  return { figures: memoryFigures(peaks, idle!), notDone: [] };
+  const inOneGiB: LimitedBatch[] = limited.map((run) => ({
+    ...run,
+    fits: !run.error && run.oomKills === 0 && run.handedOut === run.assets,
+    outcome: `${run.error ? `failed: ${run.error.slice(0, 160)}` : 'succeeded'}, ${run.handedOut} handed out (n8n's start-up included)`,
+    unlimitedTreeBytes: peaks.find((p) => p.assets === run.assets)?.treePeakBytes ?? null,
+  }));
+  return { figures: [...memoryFigures(peaks, idle!), ...limitedFigures(SECTION, 'memory.limited', '`n8n execute`', '1 GiB', inOneGiB)], notDone };
 }
 
 function memoryFigures(peaks: BatchPeak[], idle: BatchPeak): Figure[] {
-  const figures: Figure[] = peaks.map((peak) => ({
-    id: `memory.batch.${peak.assets}`,
-    section: SECTION,
-    name: `n8n peak RSS, one batch of ${peak.assets} assets`,
-    value: mib(peak.n8nPeakBytes),
-    unit: 'MiB',
-    baselineName: 'n8n idle (a workflow that only starts)',
-    baselineValue: mib(idle.n8nPeakBytes),
-    ratio: peak.n8nPeakBytes / idle.n8nPeakBytes,
-    ratioLabel: 'x idle',
-    note: `tree (n8n + task runner + ExifTool) ${mib(peak.treePeakBytes)} MiB; above idle ${Math.round((peak.n8nPeakBytes - idle.n8nPeakBytes) / 1024 / peak.assets)} KiB per asset`,
-  }));
-  const fitting = peaks.filter((peak) => peak.treePeakBytes < ONE_GIB).map((peak) => peak.assets);
-  figures.push({
-    id: 'memory.fitsOneGiB',
-    section: SECTION,
-    name: 'largest measured batch whose whole tree stays under 1 GiB',
-    value: fitting.length > 0 ? Math.max(...fitting) : 0,
-    unit: 'assets',
-    note: 'README: the batch size (Max Assets Per Run) for a 1 GB host',
-  });
-  return figures;
+  return peaks.map((peak) =>
+    peakBesideIdle(
+      SECTION,
+      `memory.batch.${peak.assets}`,
+      `n8n peak RSS, one batch of ${peak.assets} assets`,
+      peak.n8nPeakBytes,
+      'n8n idle (a workflow that only starts)',
+      idle.n8nPeakBytes,
+      `tree (n8n + task runner + ExifTool) ${mib(peak.treePeakBytes)} MiB; above idle ${Math.round((peak.n8nPeakBytes - idle.n8nPeakBytes) / 1024 / peak.assets)} KiB per asset`,
+    ),
+  );
 }

@@ -59,7 +59,6 @@ function newExecutions(userFolder: string, n8nBin: string, seenIds: Set<string>)
   // node:sqlite ships with Node 22.5+; the repo's @types/node (20) does not describe it yet
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DatabaseSync } = require('node:sqlite') as { DatabaseSync: new (file: string, options: { readOnly: boolean }) => SqliteDatabase };
-  const flatted = createRequire(n8nBin)('flatted') as { parse(text: string): unknown };
   const db = new DatabaseSync(file, { readOnly: true });
   try {
     const rows = db
@@ -71,18 +70,26 @@ function newExecutions(userFolder: string, n8nBin: string, seenIds: Set<string>)
     const fresh = rows.filter((r) => !seenIds.has(String(r.id)));
     fresh.forEach((r) => seenIds.add(String(r.id)));
     return fresh.map((r) => {
-      const parsed = flatted.parse(r.data) as { resultData?: { runData?: StoredExecution['runData'] } };
       return {
         id: String(r.id),
         status: r.status,
         seconds: (utcInstant(r.stoppedAt) - utcInstant(r.startedAt)) / 1000,
         storedBytes: Number(r.bytes),
-        runData: parsed.resultData?.runData ?? {},
+        runData: storedRunData(n8nBin, r.data),
       };
     });
   } finally {
     db.close();
   }
+}
+
+export type RunData = StoredExecution['runData'];
+
+/** The per-node run data of an execution as n8n stores it (`execution_data.data`), parsed with the `flatted` module of the n8n install itself. */
+export function storedRunData(n8nBin: string, data: string): RunData {
+  const flatted = createRequire(n8nBin)('flatted') as { parse(text: string): unknown };
+  const parsed = flatted.parse(data) as { resultData?: { runData?: RunData } };
+  return parsed.resultData?.runData ?? {};
 }
 
 /** SQLite keeps n8n's datetimes as "YYYY-MM-DD HH:MM:SS.SSS" in UTC, without a zone. */
@@ -93,7 +100,7 @@ function utcInstant(value: string): number {
   return time;
 }
 
-function firstOutput(execution: StoredExecution, node: string): Array<{ json: Record<string, unknown> }> {
+export function firstOutput(execution: Pick<StoredExecution, 'runData'>, node: string): Array<{ json: Record<string, unknown> }> {
   const runs = execution.runData[node] ?? [];
   return runs[runs.length - 1]?.data?.main?.[0] ?? [];
 }
@@ -118,7 +125,8 @@ export async function privateN8nPorts(): Promise<() => void> {
   return () => names.forEach((name, i) => (saved[i] === undefined ? delete process.env[name] : (process.env[name] = saved[i])));
 }
 
-function materialized(lib: SimulatedLibrary): void {
+/** Copies every asset's file into the library (again: over what an earlier run wrote), writable as a user's library is. */
+export function materialized(lib: SimulatedLibrary): void {
   lib.synthetic.materialize();
   makeTreeWritable(lib.photoDir);
 }

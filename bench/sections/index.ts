@@ -3,6 +3,7 @@ import type { BenchScale } from '../scale';
 import { apiCostSection } from './apiCost';
 import { batchMemorySection } from './batchMemory';
 import { endToEndSection } from './endToEnd';
+import { queueMemorySection } from './queueMemory';
 import { reconcileSection } from './reconcile';
 import { scalingSection } from './scaling';
 import { wasmEngineSection } from './wasmEngine';
@@ -24,6 +25,7 @@ export const SECTIONS = {
   engines: wasmEngineSection,
   reconcile: reconcileSection,
   memory: batchMemorySection,
+  queue: queueMemorySection,
 } satisfies Record<string, Section>;
 
 export type SectionName = keyof typeof SECTIONS;
