@@ -20,6 +20,7 @@ import * as path from 'path';
 
 import { ensureN8n, findRepoRoot, type N8nNode, type N8nWorkflow } from '../../test/e2e/n8nHarness';
 import { QueueCluster } from '../../test/e2e/queueCluster';
+import { isAlive } from '../../test/e2e/queueServices';
 import { fillInTemplate, loadTemplate, SEARCH_NODE, SUMMARY_NODE, type TemplateSummary } from '../../test/e2e/templateEnvironment';
 import type { Figure } from '../figures';
 import { mib, rssOf, TreeRssSampler } from '../memory';
@@ -114,10 +115,14 @@ class QueueBench {
     throw new Error(`the n8n main did not accept POST /webhook/${hookPath} within ${timeoutMs} ms (${last})`);
   }
 
-  /** Waits for the next execution of a workflow to end; returns its id, status and start-to-end seconds. */
-  private async finished(workflowId: string, timeoutMs: number): Promise<{ id: number; status: string }> {
+  /**
+   * Waits for the next execution of a workflow to end. A worker the OOM killer ended leaves its execution
+   * "running" with nobody to finish it: that is an outcome too, not a wait until the timeout.
+   */
+  private async finished(workflowId: string, workerPid: number, timeoutMs: number): Promise<{ id: number | null; status: string }> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      if (!isAlive(workerPid)) return { id: null, status: 'worker killed' };
       const done = (await this.cluster.executions(workflowId)).find((e) => !this.seen.has(e.id) && !['new', 'running', 'waiting'].includes(e.status));
       if (done) {
         this.seen.add(done.id);
@@ -136,7 +141,7 @@ class QueueBench {
     let execution;
     try {
       await this.trigger(hookPath);
-      execution = await this.finished(workflowId, 30 * 60_000);
+      execution = await this.finished(workflowId, workerPid, 30 * 60_000);
     } finally {
       main.stop();
       worker.stop();
@@ -144,7 +149,7 @@ class QueueBench {
     const seconds = (Date.now() - started) / 1000;
     await sleep(3000);
     const workerAfterBytes = rssOf(workerPid);
-    const rows = await this.cluster.postgres.query(`select length(data), data from execution_data where "executionId" = ${execution.id}`);
+    const rows = execution.id === null ? [] : await this.cluster.postgres.query(`select length(data), data from execution_data where "executionId" = ${execution.id}`);
     const runData: RunData = rows.length > 0 ? storedRunData(this.n8nBin, rows[0][1]) : {};
     const assets = firstOutput({ runData }, SEARCH_NODE).length;
     const itemBytesPerAsset: Record<string, number> = {};
