@@ -52,6 +52,7 @@ interface BatchMeasure {
 }
 
 interface LimitedMeasure extends BatchMeasure {
+  size: number; // Max Assets Per Run of the batch (assets: what was handed out, 0 when the worker was killed)
   cgroupPeakBytes: number | null; // everything charged: every process's memory, each page once, and page cache
   anonPeakBytes: number; // what cannot be reclaimed: heaps and stacks of every process in the cgroup
   limitHits: number;
@@ -247,13 +248,14 @@ export async function queueMemorySection(scale: BenchScale, log: (line: string) 
       const workerPid = cluster.workerPids[0];
       log(`  worker restarted inside a 1 GiB memory cgroup (pid ${workerPid})`);
       await bench.warmUp(workerPid);
-      for (const size of sizes) {
+      if (!isAlive(workerPid)) notDone.push(`queue-mode memory: the worker did not survive its start in 1 GiB (${limit.oomKills()} OOM kills); no batch was run there`);
+      for (const size of isAlive(workerPid) ? sizes : []) {
         materialized(lib);
         limit.resetPeak();
         const before = limit.oomKills();
         const anon = new AnonPeakSampler(limit);
         const measure = await bench.measure(`immichBenchQL${size}`, `immichBenchQL${size}`, workerPid).finally(() => anon.stop());
-        const result: LimitedMeasure = { ...measure, cgroupPeakBytes: limit.peakBytes(), anonPeakBytes: anon.stop(), limitHits: limit.limitHits(), oomKills: limit.oomKills() - before };
+        const result: LimitedMeasure = { ...measure, size, cgroupPeakBytes: limit.peakBytes(), anonPeakBytes: anon.stop(), limitHits: limit.limitHits(), oomKills: limit.oomKills() - before };
         limited.push(result);
         log(
           `  1 GiB worker, batch of ${size}: ${result.status}, ${result.assets} handed out, ${result.oomKills} OOM kills, ${result.limitHits} limit hits, ` +
@@ -300,9 +302,10 @@ function queueFigures(free: BatchMeasure[], idle: BatchMeasure, limited: Limited
   }
   const inOneGiB: LimitedBatch[] = limited.map((batch) => ({
     ...batch,
-    fits: batch.status === 'success' && batch.oomKills === 0 && batch.summary?.handedOut === batch.assets,
-    outcome: `${batch.status}, ${batch.summary?.written ?? 0} written of ${batch.assets} in ${batch.seconds.toFixed(0)} s; worker RSS peak ${mib(batch.workerPeakBytes)} MiB`,
-    unlimitedTreeBytes: free.find((f) => f.assets === batch.assets)?.workerTreePeakBytes ?? null,
+    assets: batch.size,
+    fits: batch.status === 'success' && batch.oomKills === 0 && batch.assets === batch.size && batch.summary?.handedOut === batch.size,
+    outcome: `${batch.status}, ${batch.summary?.written ?? 0} written of ${batch.size} in ${batch.seconds.toFixed(0)} s; worker RSS peak ${mib(batch.workerPeakBytes)} MiB`,
+    unlimitedTreeBytes: free.find((f) => f.assets === batch.size)?.workerTreePeakBytes ?? null,
   }));
   figures.push(...limitedFigures(SECTION, 'queue.limited', 'a worker', '1 GiB', inOneGiB));
   return figures;
