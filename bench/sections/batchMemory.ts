@@ -2,7 +2,8 @@
  * Memory per execution, for small hosts (NAS boxes with 2–8 GB): the peak resident memory of the n8n
  * process that runs one batch of the template, for batches of 100 / 500 / 2,000 assets, beside the same
  * n8n running the template with nothing to hand out (n8n, its task runner and this package loaded: the
- * idle baseline). `n8n execute` runs the workflow in one process, as a queue-mode worker does with one job.
+ * idle baseline). `n8n execute` runs the workflow in one process and prints the whole run data at the end, so
+ * its peak is an upper bound for a running single-process n8n (section 9 measures a queue-mode worker).
  *
  * One n8n and one library for all sizes; each size is a fresh copy of the workflow (its own checkpoint), run
  * smallest first on fresh copies of the files, so every batch writes all of its assets.
@@ -97,16 +98,14 @@ export async function batchMemorySection(scale: BenchScale, log: (line: string) 
         limit.resetPeak();
         const before = limit.oomKills();
         const anon = new AnonPeakSampler(limit);
-        const report = await env.n8n
-          .execute(id, { wrap: limit.wrap })
-          .catch((error: Error) => ({ error: error.message, nodes: {} as Record<string, { items: unknown[] }> }))
-          .finally(() => anon.stop());
+        const report = await env.n8n.execute(id, { wrap: limit.wrap }).catch((error: Error) => ({ error: error.message, nodes: {} as Record<string, { items: unknown[] }> }));
+        const anonPeakBytes = anon.stop();
         const run: LimitedRun = {
           assets: size,
           handedOut: report.nodes[SEARCH_NODE]?.items.length ?? 0,
           error: report.error,
           cgroupPeakBytes: limit.peakBytes(),
-          anonPeakBytes: anon.stop(),
+          anonPeakBytes,
           limitHits: limit.limitHits(),
           oomKills: limit.oomKills() - before,
         };

@@ -17,6 +17,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { setTimeout as sleep } from 'timers/promises';
 
 import { ensureN8n, findRepoRoot, type N8nNode, type N8nWorkflow } from '../../test/e2e/n8nHarness';
 import { QueueCluster } from '../../test/e2e/queueCluster';
@@ -59,8 +60,8 @@ interface LimitedMeasure extends BatchMeasure {
   oomKills: number;
 }
 
-/** The template with a webhook in place of the hourly schedule: the bench decides when an execution starts. */
-function webhookWorkflow(base: N8nWorkflow, id: string, hookPath: string): N8nWorkflow {
+/** The template with a webhook (path: the workflow id) in place of the hourly schedule: the bench decides when an execution starts. */
+function webhookWorkflow(base: N8nWorkflow, id: string): N8nWorkflow {
   const workflow = structuredClone(base);
   workflow.id = id;
   workflow.name = `${workflow.name} (${id})`;
@@ -69,7 +70,7 @@ function webhookWorkflow(base: N8nWorkflow, id: string, hookPath: string): N8nWo
     workflow.nodes = workflow.nodes.filter((n) => n !== schedule);
     delete (workflow.connections as Record<string, unknown>)[schedule.name];
   }
-  workflow.nodes.push(webhookNode(hookPath, [-200, 200]));
+  workflow.nodes.push(webhookNode(id, [-200, 200]));
   (workflow.connections as Record<string, unknown>)[TRIGGER] = { main: [[{ node: SEARCH_NODE, type: 'main', index: 0 }]] };
   workflow.settings = { ...workflow.settings, saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' };
   return workflow;
@@ -85,10 +86,6 @@ function webhookNode(hookPath: string, position: [number, number]): N8nNode {
     webhookId: randomUUID(),
     parameters: { httpMethod: 'POST', path: hookPath, responseMode: 'onReceived', options: {} },
   };
-}
-
-async function sleep(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 class QueueBench {
@@ -134,18 +131,22 @@ class QueueBench {
     throw new Error(`no execution of ${workflowId} ended within ${timeoutMs} ms`);
   }
 
-  /** One execution of a workflow on the worker, with the main, the worker and the worker's tree sampled throughout. */
-  async measure(workflowId: string, hookPath: string, workerPid: number): Promise<BatchMeasure> {
+  /**
+   * One execution of a workflow on the worker (its webhook path is the workflow id), with the main, the worker and
+   * the worker's tree sampled throughout.
+   */
+  async measure(workflowId: string, workerPid: number): Promise<BatchMeasure> {
     const main = new TreeRssSampler(this.cluster.mainPid, true, 100).start();
     const worker = new TreeRssSampler(workerPid, true, 100).start();
     const started = Date.now();
     let execution;
+    let workerTreePeakBytes = 0;
     try {
-      await this.trigger(hookPath);
+      await this.trigger(workflowId);
       execution = await this.finished(workflowId, workerPid, 30 * 60_000);
     } finally {
       main.stop();
-      worker.stop();
+      workerTreePeakBytes = worker.stop();
     }
     const seconds = (Date.now() - started) / 1000;
     await sleep(3000);
@@ -164,7 +165,7 @@ class QueueBench {
       seconds,
       mainPeakBytes: main.rootPeak(),
       workerPeakBytes: worker.rootPeak(),
-      workerTreePeakBytes: worker.stop(),
+      workerTreePeakBytes,
       workerAfterBytes,
       storedBytes: rows.length > 0 ? Number(rows[0][0]) : 0,
       itemBytesPerAsset,
@@ -189,7 +190,7 @@ class QueueBench {
 
   /** Waits until the worker has taken a job: the idle workflow run once end to end. */
   async warmUp(workerPid: number): Promise<BatchMeasure> {
-    return this.measure(IDLE_WORKFLOW, IDLE_WORKFLOW, workerPid);
+    return this.measure(IDLE_WORKFLOW, workerPid);
   }
 }
 
@@ -211,12 +212,12 @@ export async function queueMemorySection(scale: BenchScale, log: (line: string) 
     await cluster.importCredential(lib.simulator.url, lib.simulator.apiKey);
     const base = fillInTemplate(loadTemplate(findRepoRoot()), lib.photoDir, { dryRun: false, stateFolder: stateRoot });
     await cluster.publish({ id: IDLE_WORKFLOW, name: 'Idle baseline', nodes: [webhookNode(IDLE_WORKFLOW, [0, 0])], connections: {}, settings: { saveDataSuccessExecution: 'all' } });
-    for (const pass of ['free', 'limited']) {
+    const search = base.nodes.find((n) => n.name === SEARCH_NODE)!;
+    // one workflow (and checkpoint) per batch: F without a limit, L in the 1 GiB cgroup
+    for (const pass of ['F', 'L']) {
       for (const size of sizes) {
-        const id = `immichBenchQ${pass === 'free' ? 'F' : 'L'}${size}`;
-        const search = base.nodes.find((n) => n.name === SEARCH_NODE)!;
         search.parameters.maxAssetsPerRun = size;
-        await cluster.publish(webhookWorkflow(base, id, id));
+        await cluster.publish(webhookWorkflow(base, `immichBenchQ${pass}${size}`));
       }
     }
     await cluster.run();
@@ -229,7 +230,7 @@ export async function queueMemorySection(scale: BenchScale, log: (line: string) 
     log(`  idle: main ${mib(idle.mainPeakBytes)} MiB, worker ${mib(idle.workerPeakBytes)} MiB (tree ${mib(idle.workerTreePeakBytes)} MiB)`);
     for (const size of sizes) {
       materialized(lib);
-      const measure = await bench.measure(`immichBenchQF${size}`, `immichBenchQF${size}`, cluster.workerPids[0]);
+      const measure = await bench.measure(`immichBenchQF${size}`, cluster.workerPids[0]);
       free.push(measure);
       log(
         `  batch of ${size} (${measure.assets} handed out, ${measure.summary?.written ?? 0} written, ${measure.status}) in ${measure.seconds.toFixed(0)} s: ` +
@@ -254,8 +255,9 @@ export async function queueMemorySection(scale: BenchScale, log: (line: string) 
         limit.resetPeak();
         const before = limit.oomKills();
         const anon = new AnonPeakSampler(limit);
-        const measure = await bench.measure(`immichBenchQL${size}`, `immichBenchQL${size}`, workerPid).finally(() => anon.stop());
-        const result: LimitedMeasure = { ...measure, size, cgroupPeakBytes: limit.peakBytes(), anonPeakBytes: anon.stop(), limitHits: limit.limitHits(), oomKills: limit.oomKills() - before };
+        let anonPeakBytes = 0;
+        const measure = await bench.measure(`immichBenchQL${size}`, workerPid).finally(() => (anonPeakBytes = anon.stop()));
+        const result: LimitedMeasure = { ...measure, size, cgroupPeakBytes: limit.peakBytes(), anonPeakBytes, limitHits: limit.limitHits(), oomKills: limit.oomKills() - before };
         limited.push(result);
         log(
           `  1 GiB worker, batch of ${size}: ${result.status}, ${result.assets} handed out, ${result.oomKills} OOM kills, ${result.limitHits} limit hits, ` +
